@@ -1,0 +1,2 @@
+/* Placeholder until the record builder lands. */
+#include "report/record.h"

@@ -1,0 +1,116 @@
+/* Observation structs: names of outcomes and cleanup (see obs.h). */
+#include "core/obs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *ms_dns_outcome_name(enum ms_dns_outcome o)
+{
+  static const char *const names[] = {
+      [MS_DNS_NOT_RUN] = "not_run",     [MS_DNS_OK] = "ok",
+      [MS_DNS_NODATA] = "nodata",       [MS_DNS_NXDOMAIN] = "nxdomain",
+      [MS_DNS_SERVFAIL] = "servfail",   [MS_DNS_REFUSED] = "refused",
+      [MS_DNS_TIMEOUT] = "timeout",     [MS_DNS_CNAME_LOOP] = "cname_loop",
+      [MS_DNS_BAD_REPLY] = "bad_reply", [MS_DNS_CANCELED] = "canceled",
+  };
+  if ((unsigned)o >= sizeof(names) / sizeof(names[0]))
+    return "unknown";
+  return names[o];
+}
+
+bool ms_dns_outcome_is_resolver_fault(enum ms_dns_outcome o)
+{
+  return o == MS_DNS_SERVFAIL || o == MS_DNS_REFUSED ||
+         o == MS_DNS_TIMEOUT || o == MS_DNS_BAD_REPLY;
+}
+
+const char *ms_fetch_outcome_name(enum ms_fetch_outcome o)
+{
+  static const char *const names[] = {
+      [MS_FETCH_NOT_RUN] = "not_run",
+      [MS_FETCH_OK] = "ok",
+      [MS_FETCH_NO_ADDRESS] = "no_address",
+      [MS_FETCH_BLOCKED] = "blocked",
+      [MS_FETCH_CONNECT_FAILED] = "connect_failed",
+      [MS_FETCH_TIMEOUT] = "timeout",
+      [MS_FETCH_TLS_FAILED] = "tls_failed",
+      [MS_FETCH_TOO_LARGE] = "too_large",
+      [MS_FETCH_ERROR] = "error",
+      [MS_FETCH_CANCELED] = "canceled",
+  };
+  if ((unsigned)o >= sizeof(names) / sizeof(names[0]))
+    return "unknown";
+  return names[o];
+}
+
+void ms_obs_dns_cleanup(struct ms_obs_dns *d)
+{
+  free(d->detail);
+  memset(d, 0, sizeof(*d));
+}
+
+void ms_obs_txt_cleanup(struct ms_obs_txt *t)
+{
+  free(t->qname);
+  ms_obs_dns_cleanup(&t->dns);
+  for (size_t i = 0; i < t->n_records; i++)
+    free(t->records[i]);
+  for (size_t i = 0; i < t->n_cname; i++)
+    free(t->cname_chain[i]);
+  memset(t, 0, sizeof(*t));
+}
+
+void ms_obs_addrs_cleanup(struct ms_obs_addrs *a)
+{
+  ms_obs_dns_cleanup(&a->a);
+  ms_obs_dns_cleanup(&a->aaaa);
+  memset(a, 0, sizeof(*a));
+}
+
+void ms_cert_info_cleanup(struct ms_cert_info *c)
+{
+  free(c->subject);
+  free(c->issuer);
+  for (size_t i = 0; i < c->n_san; i++)
+    free(c->san[i]);
+  free(c->verify_error);
+  free(c->untrusted_reason);
+  memset(c, 0, sizeof(*c));
+}
+
+void ms_obs_fetch_cleanup(struct ms_obs_fetch *f)
+{
+  free(f->host);
+  free(f->url);
+  ms_obs_addrs_cleanup(&f->addrs);
+  free(f->error);
+  free(f->connected_to);
+  free(f->content_type);
+  free(f->location);
+  free(f->body);
+  free(f->tls_protocol);
+  free(f->tls_cipher);
+  ms_cert_info_cleanup(&f->cert);
+  memset(f, 0, sizeof(*f));
+}
+
+void ms_obs_init(struct ms_obs *o)
+{
+  memset(o, 0, sizeof(*o));
+}
+
+void ms_obs_cleanup(struct ms_obs *o)
+{
+  if (!o)
+    return;
+  free(o->input);
+  ms_obs_txt_cleanup(&o->sts);
+  ms_obs_txt_cleanup(&o->tlsrpt);
+  ms_obs_dns_cleanup(&o->mx.dns);
+  for (size_t i = 0; i < o->mx.n_host; i++) {
+    free(o->mx.host[i].host);
+    ms_obs_addrs_cleanup(&o->mx.host[i].addrs);
+  }
+  ms_obs_fetch_cleanup(&o->policy);
+  ms_obs_init(o);
+}
