@@ -88,6 +88,7 @@ void ms_obs_fetch_cleanup(struct ms_obs_fetch *f)
   free(f->content_type);
   free(f->location);
   free(f->body);
+  free(f->body_sha256);
   free(f->tls_protocol);
   free(f->tls_cipher);
   ms_cert_info_cleanup(&f->cert);

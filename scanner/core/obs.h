@@ -135,6 +135,7 @@ struct ms_obs_fetch {
   char *body;                /* NUL-terminated copy (may hold NULs) */
   size_t body_len;           /* bytes kept (<= cap) */
   bool body_truncated;       /* the server sent more than the cap */
+  char *body_sha256;         /* lower-case hex SHA-256 of body, or NULL */
   char *tls_protocol;        /* "TLSv1.3" or NULL */
   char *tls_cipher;
   struct ms_cert_info cert;
