@@ -1,0 +1,349 @@
+/*
+ * The scanner's engine (see scan.h). Jobs are admitted from the input as
+ * slots free up, so memory is bounded by -j, not by the length of the
+ * list. Each finished domain goes through the pure verdict and record
+ * builder and is written at once, whole, in completion order.
+ */
+#include "scan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "core/verdict.h"
+#include "input.h"
+#include "job.h"
+#include "net/dns.h"
+#include "net/https.h"
+#include "net/tls.h"
+#include "report/record.h"
+#include "util/container.h"
+#include "util/xalloc.h"
+
+struct scan {
+  const struct ms_config *cfg;
+  uv_loop_t *loop;
+  struct ms_input *input;
+  struct ms_dns *dns;
+  struct ms_https *https;
+  struct ms_tls_store *store;
+  struct ms_job_env env;
+  int out_fd;
+  bool own_out;
+  bool input_done;
+  bool stopping;      /* SIGINT/SIGTERM: admit nothing new */
+  bool shut;          /* engines freed */
+  bool fatal;         /* output failed: stop */
+  int active;         /* jobs admitted and not yet reported */
+  int alive;          /* jobs not yet freed */
+  uint64_t done;
+  uint64_t by_status[5];
+  bool fail_met;
+  uint64_t started_ms;
+  bool progress;
+  uv_timer_t progress_timer;
+  uv_signal_t sigint, sigterm;
+};
+
+static void pump(struct scan *s);
+static void maybe_shutdown(struct scan *s);
+
+/* Writes the whole buffer or fails (a closed pipe, a full disk). */
+static bool write_all(int fd, const char *p, size_t n)
+{
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      return false;
+    }
+    p += w;
+    n -= (size_t)w;
+  }
+  return true;
+}
+
+static bool fails(const struct scan *s, const struct ms_verdict *v)
+{
+  if (s->cfg->fail_on == MS_FAIL_NEVER)
+    return false;
+  for (size_t i = 0; i < v->findings.n; i++) {
+    enum ms_sev sev = v->findings.item[i].sev;
+    if (sev == MS_SEV_ERROR)
+      return true;
+    if (sev == MS_SEV_WARNING && s->cfg->fail_on == MS_FAIL_WARNING)
+      return true;
+  }
+  return false;
+}
+
+static void on_report(void *arg, const struct ms_obs *obs)
+{
+  struct scan *s = arg;
+  struct ms_verdict_cfg vc = {
+      .now = obs->started_ms / 1000,
+      .cert_warn_days = s->cfg->cert_warn_days,
+      .allow_private = s->cfg->allow_private,
+  };
+  struct ms_verdict *v = ms_xmalloc(sizeof(*v));
+  ms_verdict(obs, &vc, v);
+  json_t *rec = ms_record_build(obs, v);
+  size_t len = 0;
+  char *line = ms_record_dump(rec, &len);
+  json_decref(rec);
+  if (!s->fatal && !write_all(s->out_fd, line, len)) {
+    fprintf(stderr, "mtasts-scan: cannot write the output: %s; stopping\n",
+            strerror(errno));
+    s->fatal = true;
+    s->stopping = true;
+  }
+  free(line);
+  s->done++;
+  if ((unsigned)v->status < 5)
+    s->by_status[v->status]++;
+  if (fails(s, v))
+    s->fail_met = true;
+  free(v);
+  s->active--;
+  /* Admit the next domain from the loop, not from inside this callback. */
+  pump(s);
+}
+
+static void on_gone(void *arg)
+{
+  struct scan *s = arg;
+  s->alive--;
+  maybe_shutdown(s);
+}
+
+static void on_input_ready(void *arg)
+{
+  pump(arg);
+}
+
+static void dry_run_item(struct scan *s, struct ms_input_item *it)
+{
+  char buf[512];
+  int n = snprintf(buf, sizeof(buf), "%s\t%s\n",
+                   it->valid ? it->domain : "-",
+                   it->valid ? "ok" : it->why);
+  if (n > 0)
+    (void)write_all(s->out_fd, buf, (size_t)n < sizeof(buf) ? (size_t)n
+                                                            : sizeof(buf) - 1);
+  free(it->line);
+}
+
+/* Admits domains while there is room. */
+static void pump(struct scan *s)
+{
+  while (!s->stopping && !s->input_done && s->active < s->cfg->concurrency) {
+    struct ms_input_item it;
+    int r = ms_input_next(s->input, &it);
+    if (r == 0)
+      return; /* on_input_ready calls again */
+    if (r < 0) {
+      s->input_done = true;
+      if (ms_input_error(s->input)) {
+        fprintf(stderr, "mtasts-scan: reading the input failed: %s\n",
+                ms_input_error(s->input));
+        s->fatal = true;
+      }
+      break;
+    }
+    if (s->cfg->dry_run) {
+      dry_run_item(s, &it);
+      continue;
+    }
+    s->active++;
+    s->alive++;
+    ms_job_start(&s->env, &it);
+  }
+  maybe_shutdown(s);
+}
+
+static void on_progress(uv_timer_t *t)
+{
+  struct scan *s = ms_container_of(t, struct scan, progress_timer);
+  double el = (double)(uv_now(s->loop) - s->started_ms) / 1000.0;
+  fprintf(stderr,
+          "\rmtasts-scan: %llu done, %.0f/s, %d in flight, %llu error  ",
+          (unsigned long long)s->done, el > 0 ? (double)s->done / el : 0.0,
+          s->active, (unsigned long long)s->by_status[MS_STATUS_ERROR]);
+}
+
+static void close_cb(uv_handle_t *h)
+{
+  (void)h;
+}
+
+static void maybe_shutdown(struct scan *s)
+{
+  if (s->shut || s->alive > 0 || s->active > 0)
+    return;
+  if (!s->input_done && !s->stopping)
+    return;
+  s->shut = true;
+  ms_dns_free(s->dns);
+  s->dns = NULL;
+  ms_https_free(s->https);
+  s->https = NULL;
+  if (s->progress) {
+    uv_timer_stop(&s->progress_timer);
+    on_progress(&s->progress_timer);
+    fputc('\n', stderr);
+  }
+  uv_close((uv_handle_t *)&s->progress_timer, close_cb);
+  uv_close((uv_handle_t *)&s->sigint, close_cb);
+  uv_close((uv_handle_t *)&s->sigterm, close_cb);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+  struct scan *s = h->data;
+  if (s->stopping) {
+    fprintf(stderr, "\nmtasts-scan: second signal, exiting now\n");
+    _exit(3);
+  }
+  fprintf(stderr,
+          "\nmtasts-scan: %s: finishing the %d domains in flight (at most "
+          "%d s), then stopping\n",
+          signum == SIGINT ? "interrupted" : "terminated", s->active,
+          s->cfg->deadline_ms / 1000);
+  s->stopping = true;
+  maybe_shutdown(s);
+}
+
+static void raise_nofile(void)
+{
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+int ms_scan_run(const struct ms_config *cfg)
+{
+  struct scan s;
+  char err[512] = "";
+  int rc = 0;
+  memset(&s, 0, sizeof(s));
+  s.cfg = cfg;
+  s.out_fd = STDOUT_FILENO;
+  signal(SIGPIPE, SIG_IGN);
+  raise_nofile();
+
+  s.loop = ms_xmalloc(sizeof(*s.loop));
+  if (uv_loop_init(s.loop) != 0)
+    ms_fatal("cannot initialise the event loop");
+
+  if (cfg->output_file && strcmp(cfg->output_file, "-") != 0) {
+    s.out_fd = open(cfg->output_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                    0644);
+    if (s.out_fd < 0) {
+      fprintf(stderr, "mtasts-scan: cannot open %s: %s\n", cfg->output_file,
+              strerror(errno));
+      rc = 2;
+      goto done;
+    }
+    s.own_out = true;
+  }
+  if (ms_input_new(s.loop, cfg, on_input_ready, &s, &s.input, err,
+                   sizeof(err)) != MS_OK) {
+    fprintf(stderr, "mtasts-scan: %s\n", err);
+    rc = 2;
+    goto done;
+  }
+  if (!cfg->dry_run) {
+    struct ms_dns_config dc = {
+        .servers = cfg->resolver,
+        .timeout_ms = cfg->timeout_ms / 2 > 0 ? cfg->timeout_ms / 2 : 1,
+        .tries = 2,
+        .qps = cfg->qps,
+    };
+    if (ms_dns_new(s.loop, &dc, &s.dns, err, sizeof(err)) != MS_OK) {
+      fprintf(stderr, "mtasts-scan: --resolver: %s\n", err);
+      rc = 2;
+      goto done;
+    }
+    if (ms_tls_store_new(cfg->ca_file, &s.store, err, sizeof(err)) != MS_OK) {
+      fprintf(stderr, "mtasts-scan: --ca-file: %s\n", err);
+      rc = 2;
+      goto done;
+    }
+    struct ms_https_config hc = {
+        .store = s.store,
+        .timeout_ms = cfg->timeout_ms,
+        .connect_timeout_ms = cfg->timeout_ms,
+        .max_body = 65536,
+        .port = 443,
+    };
+    if (ms_https_new(s.loop, &hc, &s.https) != MS_OK) {
+      fprintf(stderr, "mtasts-scan: cannot initialise HTTPS\n");
+      rc = 3;
+      goto done;
+    }
+  }
+  s.env = (struct ms_job_env){
+      .loop = s.loop,
+      .dns = s.dns,
+      .https = s.https,
+      .cfg = cfg,
+      .report = on_report,
+      .gone = on_gone,
+      .arg = &s,
+  };
+  s.started_ms = uv_now(s.loop);
+  s.progress = cfg->progress == 1 || (cfg->progress == -1 && isatty(2));
+  uv_timer_init(s.loop, &s.progress_timer);
+  if (s.progress)
+    uv_timer_start(&s.progress_timer, on_progress, 1000, 1000);
+  uv_signal_init(s.loop, &s.sigint);
+  uv_signal_init(s.loop, &s.sigterm);
+  s.sigint.data = &s;
+  s.sigterm.data = &s;
+  uv_signal_start(&s.sigint, on_signal, SIGINT);
+  uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+
+  pump(&s);
+  uv_run(s.loop, UV_RUN_DEFAULT);
+
+  if (s.fatal)
+    rc = 3;
+  else if (s.stopping)
+    rc = 3; /* interrupted: not every domain was scanned */
+  else if (s.fail_met)
+    rc = 1;
+  if (s.stopping && !s.fatal) {
+    uint64_t lines, dups, other;
+    ms_input_counts(s.input, &lines, &dups, &other);
+    fprintf(stderr, "mtasts-scan: stopped after %llu domains\n",
+            (unsigned long long)s.done);
+  }
+done:
+  if (!s.shut) {
+    ms_dns_free(s.dns);
+    ms_https_free(s.https);
+    uv_run(s.loop, UV_RUN_DEFAULT);
+  }
+  ms_input_free(s.input);
+  uv_run(s.loop, UV_RUN_DEFAULT);
+  ms_tls_store_free(s.store);
+  if (uv_loop_close(s.loop) != 0 && getenv("MS_TRACE"))
+    fprintf(stderr, "mtasts-scan: loop still had handles at exit\n");
+  free(s.loop);
+  if (s.own_out && close(s.out_fd) != 0 && rc == 0) {
+    fprintf(stderr, "mtasts-scan: closing the output failed: %s\n",
+            strerror(errno));
+    rc = 3;
+  }
+  return rc;
+}
