@@ -1,2 +1,516 @@
-/* Placeholder until the record builder lands. */
+/*
+ * The JSON record of one domain (see record.h and ../shared/spec/output.md).
+ * Every string that can carry bytes from the network or the input file goes
+ * through ms_record_string, so an odd byte never makes jansson refuse a
+ * string (json_string returns NULL on invalid UTF-8) and never drops a
+ * member. jansson out-of-memory is fatal (style 3.6).
+ */
 #include "report/record.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/addr.h"
+#include "core/findings.h"
+#include "core/policy.h"
+#include "util/err.h"
+#include "util/slice.h"
+#include "util/xalloc.h"
+
+/* RFC 3339 limits: years 0000..9999 (seconds since the Unix epoch). */
+#define TIME_MIN (-62167219200LL) /* 0000-01-01T00:00:00Z */
+#define TIME_MAX 253402300799LL   /* 9999-12-31T23:59:59Z */
+
+/* ---- jansson helpers: a NULL from jansson can only mean OOM here ---- */
+
+static json_t *must(json_t *j)
+{
+  if (!j)
+    ms_fatal("out of memory");
+  return j;
+}
+
+static void put(json_t *obj, const char *key, json_t *val)
+{
+  if (json_object_set_new(obj, key, must(val)) != 0)
+    ms_fatal("out of memory");
+}
+
+static void push(json_t *arr, json_t *val)
+{
+  if (json_array_append_new(arr, must(val)) != 0)
+    ms_fatal("out of memory");
+}
+
+/* A catalogue or name-table string: never NULL, always ASCII. */
+static json_t *static_str(const char *s)
+{
+  MS_ASSERT(s != NULL);
+  return must(json_string(s));
+}
+
+static json_t *cstr_or_null(const char *s)
+{
+  return s ? ms_record_string(s, strlen(s)) : json_null();
+}
+
+static json_t *slice_str(struct ms_slice s)
+{
+  return ms_record_string(s.ptr, s.len);
+}
+
+static size_t min_size(size_t a, size_t b)
+{
+  return a < b ? a : b;
+}
+
+/* ---- UTF-8 and strings ---- */
+
+/* Length (1..4) of the well-formed UTF-8 sequence at p (n bytes left), or
+ * 0 when the byte at p does not start one. RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+  unsigned char c = p[0];
+  if (c < 0x80)
+    return 1;
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0)
+      lo = 0xA0; /* overlong */
+    else if (c == 0xED)
+      hi = 0x9F; /* surrogates */
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0)
+      lo = 0x90; /* overlong */
+    else if (c == 0xF4)
+      hi = 0x8F; /* above U+10FFFF */
+  } else {
+    return 0; /* continuation byte, C0, C1, F5..FF */
+  }
+  if (n < len || p[1] < lo || p[1] > hi)
+    return 0;
+  for (size_t i = 2; i < len; i++) {
+    if (p[i] < 0x80 || p[i] > 0xBF)
+      return 0;
+  }
+  return len;
+}
+
+bool ms_record_utf8_valid(const char *p, size_t len)
+{
+  const unsigned char *u = (const unsigned char *)p;
+  for (size_t i = 0; i < len;) {
+    size_t n = utf8_seq(u + i, len - i);
+    if (n == 0)
+      return false;
+    i += n;
+  }
+  return true;
+}
+
+json_t *ms_record_string(const char *p, size_t len)
+{
+  if (len == 0 || !p)
+    return must(json_stringn("", 0));
+  if (ms_record_utf8_valid(p, len))
+    return must(json_stringn(p, len));
+  /* Each stray byte b (0x80..0xFF) becomes U+00b: two bytes in UTF-8. */
+  const unsigned char *u = (const unsigned char *)p;
+  char *buf = ms_xmalloc(len * 2);
+  size_t o = 0;
+  for (size_t i = 0; i < len;) {
+    size_t n = utf8_seq(u + i, len - i);
+    if (n > 0) {
+      memcpy(buf + o, u + i, n);
+      o += n;
+      i += n;
+      continue;
+    }
+    buf[o++] = (char)(0xC0 | (u[i] >> 6));
+    buf[o++] = (char)(0x80 | (u[i] & 0x3F));
+    i++;
+  }
+  json_t *s = json_stringn(buf, o);
+  free(buf);
+  return must(s);
+}
+
+/* Standard base64 (RFC 4648 section 4) with padding; a new JSON string. */
+static json_t *base64_string(const char *p, size_t len)
+{
+  static const char tab[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const unsigned char *u = (const unsigned char *)p;
+  size_t cap = (len + 2) / 3 * 4;
+  char *out = ms_xmalloc(cap + 1);
+  size_t o = 0;
+  for (size_t i = 0; i < len; i += 3) {
+    uint32_t v = (uint32_t)u[i] << 16;
+    if (i + 1 < len)
+      v |= (uint32_t)u[i + 1] << 8;
+    if (i + 2 < len)
+      v |= u[i + 2];
+    out[o++] = tab[(v >> 18) & 63];
+    out[o++] = tab[(v >> 12) & 63];
+    out[o++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
+    out[o++] = i + 2 < len ? tab[v & 63] : '=';
+  }
+  json_t *s = json_stringn(out, o);
+  free(out);
+  return must(s);
+}
+
+/* ---- time ---- */
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0)))
+    q--;
+  return q;
+}
+
+/* Civil date from days since 1970-01-01 (proleptic Gregorian; H. Hinnant's
+ * days_from_civil inverse). Pure: no time_t range, no locale, no TZ. */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+  z += 719468;
+  int64_t era = floor_div(z, 146097);
+  unsigned doe = (unsigned)(z - era * 146097);
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = (int64_t)yoe + era * 400 + (*m <= 2 ? 1 : 0);
+}
+
+/* Writes "YYYY-MM-DDTHH:MM:SSZ" for Unix seconds t, clamped to years
+ * 0000..9999 so the text stays RFC 3339. */
+static void format_time(int64_t t, char *out, size_t cap)
+{
+  if (t < TIME_MIN)
+    t = TIME_MIN;
+  if (t > TIME_MAX)
+    t = TIME_MAX;
+  int64_t days = floor_div(t, 86400);
+  unsigned secs = (unsigned)(t - days * 86400);
+  int64_t y;
+  unsigned m, d;
+  civil_from_days(days, &y, &m, &d);
+  int n = snprintf(out, cap, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)y, m,
+                   d, secs / 3600, secs / 60 % 60, secs % 60);
+  MS_ASSERT(n == 20);
+}
+
+static json_t *time_string(int64_t t)
+{
+  char buf[32];
+  format_time(t, buf, sizeof(buf));
+  return must(json_string(buf));
+}
+
+/* ---- evidence members ---- */
+
+static json_t *string_array(char *const *items, size_t n)
+{
+  json_t *a = must(json_array());
+  for (size_t i = 0; i < n; i++)
+    push(a, cstr_or_null(items[i]));
+  return a;
+}
+
+static json_t *txt_records(const struct ms_obs_txt *t)
+{
+  json_t *a = must(json_array());
+  size_t n = min_size(t->n_records, MS_TXT_RECORDS_MAX);
+  for (size_t i = 0; i < n; i++)
+    push(a, ms_record_string(t->records[i], t->record_len[i]));
+  return a;
+}
+
+static json_t *addresses(const struct ms_obs_addrs *a)
+{
+  json_t *arr = must(json_array());
+  size_t n = min_size(a->n_addr, MS_ADDRS_MAX);
+  for (size_t i = 0; i < n; i++) {
+    char buf[MS_ADDR_STR_MAX];
+    buf[0] = '\0';
+    ms_addr_format(&a->addr[i], buf, sizeof(buf));
+    push(arr, ms_record_string(buf, strnlen(buf, sizeof(buf))));
+  }
+  return arr;
+}
+
+static json_t *sts_member(const struct ms_obs *obs, const struct ms_verdict *v)
+{
+  const struct ms_obs_txt *t = &obs->sts;
+  if (t->dns.outcome == MS_DNS_NOT_RUN)
+    return json_null();
+  json_t *o = must(json_object());
+  put(o, "name", cstr_or_null(t->qname));
+  put(o, "records", txt_records(t));
+  if (t->records_dropped > 0)
+    put(o, "records_dropped", json_integer((json_int_t)t->records_dropped));
+  put(o, "id", v->sts.id.len > 0 ? slice_str(v->sts.id) : json_null());
+  put(o, "cname_chain",
+      string_array(t->cname_chain, min_size(t->n_cname, MS_CNAME_MAX)));
+  put(o, "dns", static_str(ms_dns_outcome_name(t->dns.outcome)));
+  put(o, "usable", json_boolean(v->sts.usable));
+  return o;
+}
+
+static json_t *policy_member(const struct ms_obs *obs,
+                             const struct ms_verdict *v)
+{
+  const struct ms_obs_fetch *f = &obs->policy;
+  if (f->outcome == MS_FETCH_NOT_RUN && f->addrs.a.outcome == MS_DNS_NOT_RUN)
+    return json_null();
+  json_t *o = must(json_object());
+  put(o, "url", cstr_or_null(f->url));
+  put(o, "host", cstr_or_null(f->host));
+  put(o, "addresses", addresses(&f->addrs));
+  put(o, "fetch", static_str(ms_fetch_outcome_name(f->outcome)));
+  put(o, "error", cstr_or_null(f->error));
+  put(o, "connected_to", cstr_or_null(f->connected_to));
+  put(o, "http_status",
+      f->http_status > 0 ? json_integer((json_int_t)f->http_status)
+                         : json_null());
+  put(o, "content_type", cstr_or_null(f->content_type));
+  put(o, "location", cstr_or_null(f->location));
+  put(o, "bytes",
+      f->body ? json_integer((json_int_t)f->body_len) : json_null());
+  put(o, "truncated", json_boolean(f->body_truncated));
+  put(o, "sha256", cstr_or_null(f->body_sha256));
+  put(o, "body",
+      f->body ? ms_record_string(f->body, f->body_len) : json_null());
+  /* \u00XX keeps stray bytes readable but cannot be told from the same
+   * code points sent as UTF-8; the exact bytes go alongside (output.md). */
+  if (f->body && !ms_record_utf8_valid(f->body, f->body_len))
+    put(o, "body_base64", base64_string(f->body, f->body_len));
+
+  const struct ms_policy *p = &v->policy;
+  json_t *mx = must(json_array());
+  if (v->policy_parsed) {
+    put(o, "version", p->has_version ? slice_str(p->version) : json_null());
+    put(o, "mode",
+        p->mode != MS_MODE_UNSET ? slice_str(p->mode_raw) : json_null());
+    put(o, "max_age",
+        p->max_age_ok ? json_integer((json_int_t)p->max_age) : json_null());
+    size_t n = min_size(p->n_mx, MS_POLICY_MX_MAX);
+    for (size_t i = 0; i < n; i++)
+      push(mx, slice_str(p->mx[i].pattern));
+  } else {
+    put(o, "version", json_null());
+    put(o, "mode", json_null());
+    put(o, "max_age", json_null());
+  }
+  put(o, "mx", mx);
+  return o;
+}
+
+static json_t *cert_errors(unsigned bits)
+{
+  static const struct {
+    unsigned bit;
+    const char *name;
+  } names[] = {
+      {MS_CERT_EXPIRED, "expired"},
+      {MS_CERT_NOT_YET_VALID, "not_yet_valid"},
+      {MS_CERT_NAME_MISMATCH, "name_mismatch"},
+      {MS_CERT_UNTRUSTED, "untrusted"},
+      {MS_CERT_OTHER, "other"},
+  };
+  json_t *a = must(json_array());
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+    if (bits & names[i].bit)
+      push(a, static_str(names[i].name));
+  }
+  return a;
+}
+
+static json_t *certificate(const struct ms_cert_info *c, int64_t now)
+{
+  if (!c->present)
+    return json_null();
+  json_t *o = must(json_object());
+  put(o, "subject", cstr_or_null(c->subject));
+  put(o, "issuer", cstr_or_null(c->issuer));
+  put(o, "san", string_array(c->san, min_size(c->n_san, MS_SAN_MAX)));
+  put(o, "not_before", time_string(c->not_before));
+  put(o, "not_after", time_string(c->not_after));
+  /* Clamped like the text, so the subtraction cannot overflow. */
+  int64_t na = c->not_after < TIME_MIN   ? TIME_MIN
+               : c->not_after > TIME_MAX ? TIME_MAX
+                                         : c->not_after;
+  put(o, "days_left", json_integer((json_int_t)floor_div(na - now, 86400)));
+  put(o, "chain_verified", json_boolean(c->chain_verified));
+  put(o, "verify_error", cstr_or_null(c->verify_error));
+  put(o, "errors", cert_errors(c->errors));
+  put(o, "untrusted_reason", cstr_or_null(c->untrusted_reason));
+  return o;
+}
+
+static json_t *policy_tls_member(const struct ms_obs *obs)
+{
+  const struct ms_obs_fetch *f = &obs->policy;
+  if (!f->tls_protocol && !f->cert.present)
+    return json_null();
+  int64_t now = floor_div(obs->started_ms, 1000);
+  if (now < TIME_MIN)
+    now = TIME_MIN;
+  if (now > TIME_MAX)
+    now = TIME_MAX;
+  json_t *o = must(json_object());
+  put(o, "protocol", cstr_or_null(f->tls_protocol));
+  put(o, "cipher", cstr_or_null(f->tls_cipher));
+  put(o, "certificate", certificate(&f->cert, now));
+  return o;
+}
+
+static json_t *mx_member(const struct ms_obs *obs, const struct ms_verdict *v)
+{
+  const struct ms_obs_mx *mx = &obs->mx;
+  if (mx->dns.outcome == MS_DNS_NOT_RUN)
+    return json_null();
+  json_t *a = must(json_array());
+  if (mx->null_mx)
+    return a;
+  size_t n = min_size(mx->n_host, MS_MX_HOSTS_MAX);
+  for (size_t i = 0; i < n; i++) {
+    const struct ms_obs_mx_host *h = &mx->host[i];
+    int idx = v->mx_covered_by[i];
+    json_t *o = must(json_object());
+    put(o, "host", ms_record_string(h->host, h->host ? strlen(h->host) : 0));
+    put(o, "preference", json_integer(h->preference));
+    put(o, "addresses", addresses(&h->addrs));
+    bool covered = v->policy_parsed && idx >= 0 &&
+                   (size_t)idx < min_size(v->policy.n_mx, MS_POLICY_MX_MAX);
+    put(o, "covered_by",
+        covered ? slice_str(v->policy.mx[idx].pattern) : json_null());
+    put(o, "implicit", json_boolean(mx->implicit));
+    put(o, "smtp", json_null());
+    push(a, o);
+  }
+  return a;
+}
+
+static json_t *tlsrpt_member(const struct ms_obs *obs,
+                             const struct ms_verdict *v)
+{
+  const struct ms_obs_txt *t = &obs->tlsrpt;
+  if (t->dns.outcome == MS_DNS_NOT_RUN)
+    return json_null();
+  json_t *o = must(json_object());
+  put(o, "records", txt_records(t));
+  json_t *rua = must(json_array());
+  size_t n = min_size(v->tlsrpt.n_rua, MS_TLSRPT_RUA_MAX);
+  for (size_t i = 0; i < n; i++)
+    push(rua, slice_str(v->tlsrpt.rua[i]));
+  put(o, "rua", rua);
+  put(o, "dns", static_str(ms_dns_outcome_name(t->dns.outcome)));
+  return o;
+}
+
+static json_t *findings_member(const struct ms_findings *f)
+{
+  json_t *a = must(json_array());
+  size_t n = min_size(f->n, MS_FINDINGS_MAX);
+  for (size_t i = 0; i < n; i++) {
+    const struct ms_finding_item *it = &f->item[i];
+    const struct ms_finding_info *info = ms_finding_info(it->code);
+    MS_ASSERT(info != NULL);
+    enum ms_sev sev = it->sev == MS_SEV_DEFAULT ? info->sev : it->sev;
+    if (sev == MS_SEV_MODE || sev == MS_SEV_DEFAULT)
+      sev = MS_SEV_INFO; /* the verdict should have resolved it */
+    json_t *o = must(json_object());
+    put(o, "code", static_str(info->code));
+    put(o, "severity", static_str(ms_sev_name(sev)));
+    put(o, "message", static_str(info->message));
+    size_t sl = strnlen(it->subject, sizeof(it->subject));
+    if (sl > 0)
+      put(o, "subject", ms_record_string(it->subject, sl));
+    size_t dl = strnlen(it->detail, sizeof(it->detail));
+    if (dl > 0)
+      put(o, "detail", ms_record_string(it->detail, dl));
+    push(a, o);
+  }
+  return a;
+}
+
+/* The rejected input line, trimmed (SP, HTAB, CR, LF) and ASCII
+ * lower-cased: the `domain` of an invalid-input record. */
+static json_t *invalid_domain(const char *input)
+{
+  if (!input)
+    return ms_record_string("", 0);
+  size_t len = strlen(input), b = 0;
+  while (b < len &&
+         (ms_ascii_is_wsp(input[b]) || input[b] == '\r' || input[b] == '\n'))
+    b++;
+  while (len > b && (ms_ascii_is_wsp(input[len - 1]) ||
+                     input[len - 1] == '\r' || input[len - 1] == '\n'))
+    len--;
+  char *low = ms_xstrndup(input + b, len - b);
+  for (size_t i = 0; i < len - b; i++)
+    low[i] = (char)ms_ascii_lower((unsigned char)low[i]);
+  json_t *s = ms_record_string(low, len - b);
+  free(low);
+  return s;
+}
+
+json_t *ms_record_build(const struct ms_obs *obs, const struct ms_verdict *v)
+{
+  MS_ASSERT(obs != NULL && v != NULL);
+  json_t *rec = must(json_object());
+  size_t dlen = strnlen(obs->domain, sizeof(obs->domain));
+  if (obs->input_invalid) {
+    put(rec, "domain", invalid_domain(obs->input));
+    put(rec, "input",
+        ms_record_string(obs->input, obs->input ? strlen(obs->input) : 0));
+  } else {
+    put(rec, "domain", ms_record_string(obs->domain, dlen));
+    if (obs->input && (strlen(obs->input) != dlen ||
+                       memcmp(obs->input, obs->domain, dlen) != 0))
+      put(rec, "input", cstr_or_null(obs->input));
+  }
+  put(rec, "status", static_str(ms_status_name(v->status)));
+  const char *mode = ms_mode_name(v->mode);
+  put(rec, "mode", mode ? json_string(mode) : json_null());
+  put(rec, "scanned_at", time_string(floor_div(obs->started_ms, 1000)));
+  put(rec, "duration_ms",
+      json_integer(obs->duration_ms > 0 ? (json_int_t)obs->duration_ms : 0));
+  put(rec, "findings", findings_member(&v->findings));
+  if (v->findings.dropped > 0)
+    put(rec, "findings_dropped", json_integer((json_int_t)v->findings.dropped));
+  put(rec, "sts_record", sts_member(obs, v));
+  put(rec, "policy", policy_member(obs, v));
+  put(rec, "policy_tls", policy_tls_member(obs));
+  put(rec, "mx", mx_member(obs, v));
+  put(rec, "tlsrpt", tlsrpt_member(obs, v));
+  return rec;
+}
+
+char *ms_record_dump(const json_t *rec, size_t *len)
+{
+  const size_t flags = JSON_SORT_KEYS | JSON_COMPACT;
+  size_t n = json_dumpb(rec, NULL, 0, flags);
+  if (n == 0)
+    return NULL; /* rec is NULL (or not encodable) */
+  char *buf = ms_xmalloc(n + 2);
+  if (json_dumpb(rec, buf, n, flags) != n)
+    ms_fatal("out of memory");
+  buf[n] = '\n';
+  buf[n + 1] = '\0';
+  if (len)
+    *len = n + 1;
+  return buf;
+}

@@ -17,4 +17,17 @@
  * "a.b.example.com". */
 bool ms_mx_match(struct ms_slice pattern, struct ms_slice host);
 
+/* Checks a policy mx value (in, borrowed) against sts-policy-mx-value =
+ * ["*."] Domain (RFC 5321 Domain: LDH labels of 1 to 63 octets, at most 253
+ * octets, top label not all digits so IP addresses are refused). One
+ * trailing dot is tolerated here (the policy parser reports it separately as
+ * POLICY_MX_TRAILING_DOT). Returns NULL when valid, else a short static
+ * English reason ("empty label", "looks like a URL", ...) for a finding's
+ * detail. The same check ms_mx_match and ms_policy_parse use.
+ * Tests: tests/unit/test_mx_match.c. */
+const char *ms_mx_pattern_problem(struct ms_slice pattern);
+
+/* ms_mx_pattern_problem(pattern) == NULL. */
+bool ms_mx_pattern_valid(struct ms_slice pattern);
+
 #endif

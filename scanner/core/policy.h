@@ -19,6 +19,14 @@
 #define MS_POLICY_MAX_BYTES 65536 /* RFC 8461 section 3.3 suggests 64 KiB */
 #define MS_POLICY_MX_MAX    256   /* mx patterns kept; more: POLICY_SYNTAX */
 #define MS_POLICY_MAX_AGE_MAX 31557600u
+/* Per-key and per-value findings (FIELD_UNKNOWN, FIELD_CASE, MX_INVALID,
+ * MX_TRAILING_DOT) kept per code; further ones are summed up in one more
+ * finding of that code without subject, so one hostile body cannot fill
+ * the domain's finding list. */
+#define MS_POLICY_REPORT_MAX 8
+/* Lines named in the detail of a line-level finding (SYNTAX, SPACING,
+ * BLANK_LINE, TRAILING_BLANK_LINE, ENCODING); the rest are counted. */
+#define MS_POLICY_LINES_SHOWN 4
 
 enum ms_mode {
   MS_MODE_UNSET = 0, /* no mode field */

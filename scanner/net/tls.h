@@ -55,8 +55,7 @@ ms_err_t ms_tls_ctx_setup(struct ms_tls_store *s, void *ssl_ctx,
  * info callbacks and the watch go on the SSL itself (SSL ex-data wins over
  * SSL_CTX ex-data in the callbacks). The context's store is the caller's
  * business (ms_tls_store_x509). */
-ms_err_t ms_tls_ssl_setup(void *ssl, const char *host,
-                          struct ms_tls_watch *w);
+ms_err_t ms_tls_ssl_setup(void *ssl, const char *host, struct ms_tls_watch *w);
 /* Exports protocol, cipher, verify result and the leaf's details from a
  * live SSL * into w (first call only; later calls do nothing). The info
  * callback calls it at handshake end; call it yourself when in doubt. */

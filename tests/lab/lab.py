@@ -1,0 +1,843 @@
+#!/usr/bin/env python3
+"""The hermetic MTA-STS lab: NSD, unbound and nginx on 127.10.0.0/16.
+
+    lab.py start   generate certificates, zone, configs and domain lists into
+                   the run directory, (re)start the servers, wait until they
+                   answer
+    lab.py stop    stop every server this lab started (pid files in the run dir)
+    lab.py status  show which servers run
+    lab.py env     print shell variables (MS_LAB_DIR, resolver, CA file, ...)
+
+Everything the lab serves is data: tests/lab/scenarios.json (one entry per
+domain <id>.lab.test, with its DNS records, policy bytes, HTTP behaviour,
+certificate kind, resolver faults, scan group and expectation) plus, when the
+shared corpus exists, one domain per corpus policy and TXT row. The run
+directory (default <checkout>/lab-run, env MS_LAB_DIR) receives every
+generated file; nothing is written into the repository.
+
+Addresses (all loopback):
+  127.10.0.1:53   unbound, the resolver the scanner uses
+  127.10.0.2:53   NSD, authoritative for lab.test
+  127.10.1.1:443  nginx TLS, one server block per policy host (SNI)
+  127.10.1.2:443  nginx plain HTTP on the HTTPS port (TLS handshake failure)
+  127.10.1.3:443  nothing listens (connect failure)
+  127.10.2.0/24   MX host addresses (never contacted: the lab scans --no-smtp)
+  127.10.3.0/24   addresses of MX hosts outside lab.test (corpus policies)
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+ZONE = "lab.test"
+
+UNBOUND_ADDR = "127.10.0.1"
+NSD_ADDR = "127.10.0.2"
+TLS_ADDR = "127.10.1.1"
+PLAIN_ADDR = "127.10.1.2"
+DEAD_ADDR = "127.10.1.3"
+MX_ADDR = "127.10.2.1"
+EXT_MX_ADDR = "127.10.3.1"
+# Addresses a policy host gets for each "addr" kind of a scenario.
+HTTP_ADDRS = {"tls": TLS_ADDR, "plain": PLAIN_ADDR, "refused": DEAD_ADDR}
+CERT_KINDS = ("valid", "expired", "notyet", "wrongname", "selfsigned",
+              "unknownca", "nointermediate", "expiring", "expired-wrongname")
+DEFAULT_POLICY = ("version: STSv1\nmode: enforce\nmx: mx1.{d}\n"
+                  "max_age: 604800\n")
+SERVERS = ("nsd", "unbound", "nginx")
+
+
+def run_dir():
+    return os.path.abspath(os.environ.get("MS_LAB_DIR",
+                                          os.path.join(TOP, "lab-run")))
+
+
+def corpus_dir():
+    d = os.environ.get("MS_CORPUS_DIR",
+                       os.path.join(os.path.dirname(TOP), "shared", "corpus"))
+    return d if os.path.isdir(d) else None
+
+
+def sh(args, **kw):
+    """Runs a command; raises with its output when it fails."""
+    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       **kw)
+    if p.returncode != 0:
+        raise RuntimeError("%s failed (%d):\n%s" %
+                           (" ".join(args), p.returncode,
+                            p.stdout.decode(errors="replace")))
+    return p.stdout
+
+
+# ---------------------------------------------------------------- scenarios
+
+def load_scenarios():
+    with open(os.path.join(HERE, "scenarios.json"), encoding="utf-8") as f:
+        data = json.load(f)
+    seen = set()
+    for s in data["scenarios"]:
+        sid = s["id"]
+        if sid in seen:
+            raise SystemExit("scenarios.json: duplicate id %s" % sid)
+        seen.add(sid)
+        if "input" not in s and not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?",
+                                                 sid):
+            raise SystemExit("scenarios.json: id %r is not lowercase LDH" % sid)
+        g = s.get("group", "main")
+        if g not in data["groups"]:
+            raise SystemExit("scenarios.json: %s: unknown group %s" % (sid, g))
+    return data
+
+
+def fqdn(name, d):
+    """Relative names are under the scenario domain; '@' is the domain;
+    names ending in '.' are absolute."""
+    if name == "@":
+        return d
+    if name.endswith("."):
+        return name[:-1]
+    return name + "." + d
+
+
+def policy_bytes(s, d):
+    if "policy_hex" in s:
+        return bytes.fromhex(s["policy_hex"].replace(" ", ""))
+    text = s.get("policy", DEFAULT_POLICY)
+    if text is None:
+        return None
+    text = text.replace("{d}", d)
+    if s.get("policy_pad_to"):
+        return pad_policy(text, s["policy_pad_to"], d)
+    return text.encode("latin-1" if s.get("policy_latin1") else "utf-8")
+
+
+def pad_policy(head, total, d):
+    """A policy longer than 64 KiB whose first 65536 bytes end exactly on a
+    line boundary: one unknown field repeated (mixing LF and CRLF to hit the
+    boundary), then more of it past the cap. (Repeated mx lines would hit the
+    parser's MS_POLICY_MX_MAX cap.)"""
+    cap = 65536
+    line = "x-padding: " + "p" * 52
+    body = head.encode()
+    rest = cap - len(body)
+    n, k = divmod(rest, len(line) + 1)
+    if k > n:
+        raise SystemExit("pad_policy: cannot align")
+    out = [body]
+    for i in range(n):
+        out.append((line + ("\r\n" if i < k else "\n")).encode())
+    body = b"".join(out)
+    assert len(body) == cap
+    while len(body) < total:
+        body += (line + "\n").encode()
+    return body
+
+
+def txt_rdata(strings):
+    """One TXT RR's RDATA in zone-file syntax: each character-string quoted,
+    with '"', '\\' and non-printable bytes escaped."""
+    parts = []
+    for s in strings:
+        b = s.encode("utf-8") if isinstance(s, str) else s
+        esc = []
+        for c in b:
+            if c in (0x22, 0x5C):
+                esc.append("\\" + chr(c))
+            elif 0x20 <= c < 0x7F:
+                esc.append(chr(c))
+            else:
+                esc.append("\\%03d" % c)
+        parts.append('"' + "".join(esc) + '"')
+    return " ".join(parts)
+
+
+class Lab:
+    """Everything generated for one lab start."""
+
+    def __init__(self, rd):
+        self.rd = rd
+        self.zone = []            # zone-file lines (relative to nothing)
+        self.local = []           # unbound local-zone/local-data lines
+        self.hosts = []           # policy host blocks for nginx
+        self.valid_sans = set()
+        self.expect = {}          # domain or input line -> expectation
+        self.lists = {}           # group -> list of input lines
+        self.ext_hosts = {}       # absolute host outside the lab -> addr
+
+    def rr(self, name, rtype, rdata):
+        self.zone.append("%s. 300 IN %s %s" % (name, rtype, rdata))
+
+    def add_domain(self, s, d, group):
+        """Records, policy host and faults of one scenario domain."""
+        names = set()
+        sts = s.get("sts", [["v=STSv1; id=20240101"]])
+        sts_name = "_mta-sts." + d
+        if s.get("sts_cname"):
+            target = fqdn(s["sts_cname"], d)
+            self.rr(sts_name, "CNAME", target + ".")
+            names.add(sts_name)
+            sts_name = target
+        for rec in sts or []:
+            self.rr(sts_name, "TXT", rec if isinstance(rec, str)
+                    else txt_rdata(rec))
+        names.add(sts_name)
+        tlsrpt = s.get("tlsrpt",
+                       [["v=TLSRPTv1; rua=mailto:tlsrpt@%s" % d]])
+        for rec in tlsrpt or []:
+            self.rr("_smtp._tls." + d, "TXT", rec if isinstance(rec, str)
+                    else txt_rdata([x.replace("{d}", d) for x in rec]))
+        names.add("_smtp._tls." + d)
+
+        mx_hosts = []
+        for mx in s.get("mx", ["10 mx1"]):
+            pref, host = mx.split()
+            if host == ".":
+                self.rr(d, "MX", "0 .")
+                continue
+            h = fqdn(host, d)
+            mx_hosts.append(h)
+            if s.get("mx_local_data"):
+                continue
+            self.rr(d, "MX", "%s %s." % (pref, h))
+        if s.get("mx_local_data"):
+            # Upper-case targets survive only in resolver-level data.
+            for mx in s["mx"]:
+                pref, host = mx.split()
+                self.local.append('local-data: "%s. 60 IN MX %s %s."' %
+                                  (d, pref, fqdn(host, d)))
+        no_addr = {fqdn(h, d).lower() for h in s.get("mx_no_address", [])}
+        for h in mx_hosts:
+            hl = h.lower()
+            if hl in no_addr:
+                continue
+            if hl.endswith("." + ZONE):
+                self.rr(hl, "A", MX_ADDR)
+                names.add(hl)
+            else:
+                self.ext_hosts[hl] = EXT_MX_ADDR
+        for a in s.get("apex_a", []):
+            self.rr(d, "A", a)
+        for name, target in s.get("cnames", {}).items():
+            self.rr(fqdn(name, d), "CNAME", fqdn(target, d) + ".")
+
+        body = policy_bytes(s, d)
+        http = dict(s.get("http", {}))
+        addr = http.get("addr", "tls" if body is not None else "none")
+        host = "mta-sts." + d
+        if addr != "none":
+            self.rr(host, "A", HTTP_ADDRS[addr])
+            names.add(host)
+        if addr == "tls":
+            cert = http.get("cert", "valid")
+            if cert not in CERT_KINDS:
+                raise SystemExit("%s: unknown cert kind %s" % (s["id"], cert))
+            if cert in ("valid", "nointermediate"):
+                self.valid_sans.add(host)
+            self.hosts.append({"host": host, "d": d, "body": body,
+                               "file": s.get("_file"), "http": http,
+                               "cert": cert, "id": s["id"]})
+
+        for name, kind in s.get("faults", {}).items():
+            fname = fqdn(name, d)
+            self.local.append('local-zone: "%s." %s' % (fname, kind))
+            if name == "@":
+                # Only the apex is broken: every other name of the domain
+                # resolves normally through more specific zones.
+                for other in sorted(names):
+                    if other != fname and other.endswith("." + fname):
+                        self.local.append('local-zone: "%s." transparent' %
+                                          other)
+
+    def build(self, data):
+        corpus = corpus_dir()
+        for s in data["scenarios"]:
+            group = s.get("group", "main")
+            lst = self.lists.setdefault(group, [])
+            if "input" in s:
+                lst.append(s["input"])
+                self.expect[s["input"].strip()] = dict(s["expect"], id=s["id"],
+                                                       group=group, key="input")
+                continue
+            d = "%s.%s" % (s["id"], ZONE)
+            if not s.get("absent"):
+                self.add_domain(s, d, group)
+            lst.append(s.get("list_as", d))
+            self.expect[d] = dict(s["expect"], id=s["id"], group=group,
+                                  key="domain")
+            for extra in s.get("extra_lines", []):
+                lst.append(extra)
+        if corpus:
+            self.add_corpus(corpus, data)
+        else:
+            print("lab: no shared corpus (MS_CORPUS_DIR or ../shared/corpus):"
+                  " corpus domains are not served")
+
+    def add_corpus(self, corpus, data):
+        """Every corpus policy and TXT row as a domain of its own."""
+        group = data.get("corpus_group", "main")
+        lst = self.lists.setdefault(group, [])
+        exp = {"status_not": "error", "corpus": True, "group": group,
+               "key": "domain"}
+        for sub, prefix in (("policies", "p"), ("policies-reconstructed", "")):
+            pdir = os.path.join(corpus, sub)
+            if not os.path.isdir(pdir):
+                continue
+            for fn in sorted(os.listdir(pdir)):
+                if not fn.endswith(".txt"):
+                    continue
+                path = os.path.join(pdir, fn)
+                with open(path, "rb") as f:
+                    body = f.read()
+                label = (prefix + fn[:-4]).lower()
+                d = "%s.corpus.%s" % (label, ZONE)
+                mx = first_mx(body)
+                s = {"id": "corpus-" + label, "_file": path,
+                     "mx": ["10 %s." % (mx or "mx1." + d)],
+                     "policy": body.decode("latin-1"), "policy_latin1": True}
+                self.add_domain(s, d, group)
+                lst.append(d)
+                self.expect[d] = dict(exp, id=s["id"], source=path)
+        tsv = os.path.join(corpus, "txt.tsv")
+        if os.path.isfile(tsv):
+            with open(tsv, encoding="utf-8") as f:
+                rows = [ln.rstrip("\n").split("\t") for ln in f][1:]
+            for i, row in enumerate(rows, 1):
+                if len(row) < 4 or row[0] not in ("sts", "tlsrpt"):
+                    continue
+                d = "%s-%02d.corpus.%s" % (row[0], i, ZONE)
+                recs = row[3].split("\\n")
+                s = {"id": "corpus-%s-%02d" % (row[0], i)}
+                s["sts" if row[0] == "sts" else "tlsrpt"] = recs
+                self.add_domain(s, d, group)
+                lst.append(d)
+                self.expect[d] = dict(exp, id=s["id"],
+                                      source="txt.tsv row %d" % i)
+
+    # ---------------------------------------------------------- generation
+
+    def write(self):
+        rd = self.rd
+        for sub in ("www", "lists", "tmp", "certs"):
+            os.makedirs(os.path.join(rd, sub), exist_ok=True)
+        serial = int(time.time())
+        head = ["$ORIGIN %s." % ZONE, "$TTL 300",
+                "@ IN SOA ns.%s. hostmaster.%s. %d 3600 600 86400 5" %
+                (ZONE, ZONE, serial),
+                "@ IN NS ns.%s." % ZONE, "ns IN A %s" % NSD_ADDR]
+        zone = list(dict.fromkeys(self.zone))   # drop repeated RRs
+        with open(os.path.join(rd, "lab.test.zone"), "w") as f:
+            f.write("\n".join(head + zone) + "\n")
+        for h in self.hosts:
+            if h["file"] is None and h["body"] is not None:
+                p = os.path.join(rd, "www", h["host"] + ".txt")
+                with open(p, "wb") as f:
+                    f.write(h["body"])
+                h["file"] = p
+        for g, lines in self.lists.items():
+            with open(os.path.join(rd, "lists", g + ".txt"), "w") as f:
+                f.write("\n".join(lines) + "\n")
+        with open(os.path.join(rd, "expect.json"), "w") as f:
+            json.dump(self.expect, f, indent=1, sort_keys=True)
+        self.write_nsd()
+        self.write_unbound()
+        self.write_nginx()
+
+    def write_nsd(self):
+        rd = self.rd
+        conf = """server:
+  ip-address: %(addr)s
+  port: 53
+  do-ip6: no
+  username: ""
+  chroot: ""
+  zonesdir: "%(rd)s"
+  database: ""
+  zonelistfile: "%(rd)s/nsd-zone.list"
+  xfrdfile: "%(rd)s/nsd-xfrd.state"
+  xfrdir: "%(rd)s"
+  pidfile: "%(rd)s/nsd.pid"
+  logfile: "%(rd)s/nsd.log"
+  server-count: 1
+  verbosity: 1
+  hide-version: yes
+  rrl-ratelimit: 0
+  rrl-whitelist-ratelimit: 0
+remote-control:
+  control-enable: no
+zone:
+  name: "%(zone)s"
+  zonefile: "%(rd)s/lab.test.zone"
+""" % {"addr": NSD_ADDR, "rd": rd, "zone": ZONE}
+        with open(os.path.join(rd, "nsd.conf"), "w") as f:
+            f.write(conf)
+
+    def write_unbound(self):
+        rd = self.rd
+        # Root hints name only the lab's NSD, and "." is a static local zone:
+        # nothing is ever sent beyond loopback.
+        with open(os.path.join(rd, "root.hints"), "w") as f:
+            f.write(".  3600 IN NS ns.root.lab.\nns.root.lab. 3600 IN A %s\n"
+                    % NSD_ADDR)
+        local = ['local-zone: "." static',
+                 'local-zone: "%s." transparent' % ZONE]
+        for h, a in sorted(self.ext_hosts.items()):
+            local.append('local-data: "%s. 60 IN A %s"' % (h, a))
+        local += self.local
+        conf = """server:
+  interface: %(addr)s
+  port: 53
+  do-ip6: no
+  do-ip4: yes
+  do-udp: yes
+  do-tcp: yes
+  num-threads: 1
+  username: ""
+  chroot: ""
+  directory: "%(rd)s"
+  pidfile: "%(rd)s/unbound.pid"
+  logfile: "%(rd)s/unbound.log"
+  use-syslog: no
+  verbosity: 1
+  access-control: 127.0.0.0/8 allow
+  do-not-query-localhost: no
+  module-config: "iterator"
+  root-hints: "%(rd)s/root.hints"
+  qname-minimisation: no
+  discard-timeout: 0
+  infra-cache-max-rtt: 1000
+  infra-host-ttl: 5
+  cache-max-ttl: 5
+  cache-max-negative-ttl: 5
+  serve-expired: no
+  prefetch: no
+  harden-referral-path: no
+  outgoing-interface: 127.0.0.1
+  %(local)s
+stub-zone:
+  name: "%(zone)s"
+  stub-addr: %(nsd)s
+remote-control:
+  control-enable: no
+""" % {"addr": UNBOUND_ADDR, "rd": rd, "zone": ZONE, "nsd": NSD_ADDR,
+       "local": "\n  ".join(local)}
+        with open(os.path.join(rd, "unbound.conf"), "w") as f:
+            f.write(conf)
+
+    def write_nginx(self):
+        rd = self.rd
+        c = os.path.join(rd, "certs")
+        out = ["user root;", "worker_processes 1;", "daemon on;",
+               "pid %s/nginx.pid;" % rd,
+               "error_log %s/nginx-error.log warn;" % rd,
+               "events { worker_connections 1024; }",
+               "http {",
+               "  access_log %s/nginx-access.log;" % rd,
+               "  client_body_temp_path %s/tmp/body;" % rd,
+               "  proxy_temp_path %s/tmp/proxy;" % rd,
+               "  fastcgi_temp_path %s/tmp/fastcgi;" % rd,
+               "  uwsgi_temp_path %s/tmp/uwsgi;" % rd,
+               "  scgi_temp_path %s/tmp/scgi;" % rd,
+               "  server_tokens off;", "  keepalive_timeout 5;",
+               "  sendfile off;", "  charset off;",
+               "  server_names_hash_bucket_size 128;",
+               "  server_names_hash_max_size 4096;",
+               "  ssl_protocols TLSv1.2 TLSv1.3;",
+               # Unknown SNI names land here (HTTP 404, valid lab cert).
+               "  server { listen %s:443 ssl default_server; server_name _;"
+               " ssl_certificate %s/valid.chain.pem;"
+               " ssl_certificate_key %s/leaf.key; return 404; }" % (TLS_ADDR, c, c),
+               # Plain HTTP on the HTTPS port: the TLS handshake fails.
+               "  server { listen %s:443 default_server; server_name _;"
+               " return 404; }" % PLAIN_ADDR]
+        for h in self.hosts:
+            http = h["http"]
+            cert = {"valid": "valid.chain.pem",
+                    "nointermediate": "valid.pem"}.get(h["cert"],
+                                                       h["cert"] + ".pem")
+            loc = []
+            ctype = http.get("ctype", "text/plain")
+            loc.append('default_type "%s"' % (ctype or ""))
+            if http.get("rate"):
+                loc.append("limit_rate %d" % http["rate"])
+            status = http.get("status", 200)
+            if status in (301, 302, 307, 308):
+                loc.append("return %d %s" % (status, http.get(
+                    "location", "https://www.%s/.well-known/mta-sts.txt" %
+                    h["d"])))
+            elif status != 200:
+                loc.append("return %d" % status)
+            elif h["file"]:
+                loc.append("alias %s" % h["file"])
+            else:
+                loc.append("return 404")
+            out.append("  server { listen %s:443 ssl; server_name %s;"
+                       " ssl_certificate %s/%s; ssl_certificate_key %s/leaf.key;"
+                       "\n    location = /.well-known/mta-sts.txt { types { } %s; }"
+                       "\n    location / { return 404; } }" %
+                       (TLS_ADDR, h["host"], c, cert, c, "; ".join(loc)))
+        out.append("}")
+        with open(os.path.join(rd, "nginx.conf"), "w") as f:
+            f.write("\n".join(out) + "\n")
+
+    # ---------------------------------------------------------- certificates
+
+    def certs(self):
+        """Test PKI with the openssl CLI (ECDSA P-256): root, intermediate,
+        a second unknown root, and one leaf per certificate kind."""
+        c = os.path.join(self.rd, "certs")
+        shutil.rmtree(c, ignore_errors=True)
+        os.makedirs(os.path.join(c, "new"))
+        def key(name):
+            sh(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                "ec_paramgen_curve:P-256", "-out", os.path.join(c, name)])
+        for k in ("root.key", "int.key", "other.key", "leaf.key"):
+            key(k)
+        for k, cn in (("root", "mtasts-scan lab root CA"),
+                      ("other", "mtasts-scan lab unknown CA")):
+            sh(["openssl", "req", "-x509", "-new", "-key",
+                os.path.join(c, k + ".key"), "-subj", "/CN=" + cn,
+                "-days", "3650", "-sha256", "-addext",
+                "basicConstraints=critical,CA:true", "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+                "-out", os.path.join(c, k + ".pem")])
+        with open(os.path.join(c, "index.txt"), "w"):
+            pass
+        with open(os.path.join(c, "serial"), "w") as f:
+            f.write("1000\n")
+        with open(os.path.join(c, "ca.cnf"), "w") as f:
+            f.write("""[ca]
+default_ca = int
+[int]
+dir = %(c)s
+database = %(c)s/index.txt
+serial = %(c)s/serial
+new_certs_dir = %(c)s/new
+certificate = %(c)s/int.pem
+private_key = %(c)s/int.key
+default_md = sha256
+policy = anything
+unique_subject = no
+email_in_dn = no
+[root]
+dir = %(c)s
+database = %(c)s/index.txt
+serial = %(c)s/serial
+new_certs_dir = %(c)s/new
+certificate = %(c)s/root.pem
+private_key = %(c)s/root.key
+default_md = sha256
+policy = anything
+unique_subject = no
+[anything]
+commonName = supplied
+[v3_int]
+basicConstraints = critical,CA:true,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+""" % {"c": c})
+        cnf = os.path.join(c, "ca.cnf")
+        sh(["openssl", "req", "-new", "-key", os.path.join(c, "int.key"),
+            "-subj", "/CN=mtasts-scan lab intermediate CA",
+            "-out", os.path.join(c, "int.csr")])
+        sh(["openssl", "ca", "-batch", "-notext", "-config", cnf, "-name",
+            "root", "-extensions", "v3_int", "-extfile", cnf, "-days", "3650",
+            "-in", os.path.join(c, "int.csr"), "-out",
+            os.path.join(c, "int.pem")])
+
+        def stamp(t):
+            return time.strftime("%Y%m%d%H%M%SZ", time.gmtime(t))
+        now = time.time()
+        day = 86400
+        by_kind = {}
+        for h in self.hosts:
+            by_kind.setdefault(h["cert"], []).append(h["host"])
+        valid = sorted(self.valid_sans) or ["mta-sts.valid-basic." + ZONE]
+        leaves = {
+            "valid": (valid, now - day, now + 365 * day, "int"),
+            "expired": (by_kind.get("expired", []), now - 400 * day,
+                        now - 30 * day, "int"),
+            "notyet": (by_kind.get("notyet", []), now + 30 * day,
+                       now + 400 * day, "int"),
+            "wrongname": (["mta-sts.somebody-else." + ZONE, "www." + ZONE],
+                          now - day, now + 365 * day, "int"),
+            "expired-wrongname": (["mta-sts.somebody-else." + ZONE],
+                                  now - 400 * day, now - 30 * day, "int"),
+            "expiring": (by_kind.get("expiring", []), now - 60 * day,
+                         now + 5 * day, "int"),
+            "unknownca": (by_kind.get("unknownca", []), now - day,
+                          now + 365 * day, "other"),
+            "selfsigned": (by_kind.get("selfsigned", []), now - day,
+                           now + 365 * day, "self"),
+        }
+        leaf_key = os.path.join(c, "leaf.key")
+        for kind, (sans, nb, na, issuer) in leaves.items():
+            sans = sans or ["mta-sts.unused-%s.%s" % (kind, ZONE)]
+            ext = os.path.join(c, kind + ".ext")
+            with open(ext, "w") as f:
+                f.write("[leaf]\nbasicConstraints=critical,CA:false\n"
+                        "keyUsage=critical,digitalSignature\n"
+                        "extendedKeyUsage=serverAuth\nsubjectAltName=%s\n" %
+                        ",".join("DNS:" + s for s in sans))
+            pem = os.path.join(c, kind + ".pem")
+            subj = "/CN=" + sans[0]
+            if issuer == "self":
+                sh(["openssl", "req", "-x509", "-new", "-key", leaf_key,
+                    "-subj", subj, "-days", "365", "-config", ext,
+                    "-extensions", "leaf", "-out", pem])
+                continue
+            csr = os.path.join(c, kind + ".csr")
+            sh(["openssl", "req", "-new", "-key", leaf_key, "-subj", subj,
+                "-out", csr])
+            if issuer == "other":
+                sh(["openssl", "x509", "-req", "-in", csr, "-CA",
+                    os.path.join(c, "other.pem"), "-CAkey",
+                    os.path.join(c, "other.key"), "-CAcreateserial",
+                    "-days", "365", "-extfile", ext, "-extensions", "leaf",
+                    "-out", pem])
+                continue
+            sh(["openssl", "ca", "-batch", "-notext", "-config", cnf,
+                "-name", "int", "-extfile", ext, "-extensions", "leaf",
+                "-startdate", stamp(nb), "-enddate", stamp(na),
+                "-in", csr, "-out", pem])
+        # Every leaf signed by the intermediate is served with it, except
+        # the "nointermediate" kind, which serves valid.pem alone.
+        with open(os.path.join(c, "int.pem")) as f:
+            inter = f.read()
+        for kind in ("expired", "notyet", "wrongname", "expired-wrongname",
+                     "expiring"):
+            p = os.path.join(c, kind + ".pem")
+            with open(p) as f:
+                leaf = f.read()
+            with open(p, "w") as f:
+                f.write(leaf + inter)
+        with open(os.path.join(c, "valid.pem")) as f:
+            leaf = f.read()
+        with open(os.path.join(c, "valid.chain.pem"), "w") as f:
+            f.write(leaf + inter)
+        shutil.copy(os.path.join(c, "root.pem"),
+                    os.path.join(self.rd, "ca.pem"))
+
+
+def first_mx(body):
+    """The first mx value of a (possibly broken) corpus policy as an MX host
+    name: '*.' becomes 'mx.', a trailing dot is dropped; None when it is not
+    a plain host name."""
+    for ln in re.split(rb"\r\n|\n|\r", body):
+        m = re.match(rb"\s*mx\s*:\s*(\S+)", ln, re.I)
+        if not m:
+            continue
+        v = m.group(1).decode("latin-1").lower().rstrip(".")
+        if v.startswith("*."):
+            v = "mx." + v[2:]
+        if re.fullmatch(r"([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}", v):
+            return v
+        return None
+    return None
+
+
+# ---------------------------------------------------------------- processes
+
+def read_pid(path):
+    try:
+        with open(path) as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def alive(pid):
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:  # a zombie or a recycled pid of another program does not count
+        with open("/proc/%d/comm" % pid) as f:
+            comm = f.read().strip()   # NSD renames itself "nsd: main"
+        return any(comm == n or comm.startswith(n + ":") for n in SERVERS)
+    except OSError:
+        return False
+
+
+def leftovers(rd):
+    """Pids of lab servers started with this run dir's configs whose pid
+    file is gone (an interrupted start): matched by their command line."""
+    confs = [os.path.join(rd, n + ".conf") for n in SERVERS]
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                args = f.read().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if any(c in args for c in confs) and alive(int(d)):
+            out.append(int(d))
+    return out
+
+
+def stop(rd, quiet=False):
+    for name in SERVERS:
+        pid = read_pid(os.path.join(rd, name + ".pid"))
+        kill_wait(pid, name, quiet)
+        try:
+            os.unlink(os.path.join(rd, name + ".pid"))
+        except OSError:
+            pass
+    for pid in leftovers(rd):
+        kill_wait(pid, "leftover", quiet)
+
+
+def kill_wait(pid, name, quiet):
+    """SIGTERM, up to 5 s grace, then SIGKILL: one process, by its pid."""
+    if not alive(pid):
+        return
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(50):
+        if not alive(pid):
+            break
+        time.sleep(0.1)
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    if not quiet:
+        print("lab: stopped %s (pid %d)" % (name, pid))
+
+
+def dns_query(server, name, qtype=1, timeout=1.0):
+    """Minimal stdlib DNS query; returns the rcode or None on timeout."""
+    qid = os.getpid() & 0xFFFF
+    q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+    for label in name.rstrip(".").split("."):
+        q += bytes([len(label)]) + label.encode()
+    q += b"\0" + struct.pack(">HH", qtype, 1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        s.sendto(q, (server, 53))
+        r, _ = s.recvfrom(4096)
+        return r[3] & 0x0F
+    except OSError:
+        return None
+    finally:
+        s.close()
+
+
+def wait_ready(deadline):
+    """Waits until NSD and unbound answer and nginx accepts TLS."""
+    checks = {
+        "nsd": lambda: dns_query(NSD_ADDR, "valid-basic." + ZONE, 15) == 0,
+        "unbound": lambda: dns_query(UNBOUND_ADDR, "valid-basic." + ZONE,
+                                     15) == 0,
+        "nginx": lambda: tcp_ok(TLS_ADDR, 443),
+    }
+    pending = dict(checks)
+    while pending and time.time() < deadline:
+        for name in list(pending):
+            if pending[name]():
+                del pending[name]
+        if pending:
+            time.sleep(0.1)
+    return sorted(pending)
+
+
+def tcp_ok(addr, port):
+    try:
+        with socket.create_connection((addr, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def start(rd):
+    t0 = time.time()
+    os.makedirs(rd, exist_ok=True)
+    stop(rd, quiet=True)
+    for name in ("nsd.log", "unbound.log", "nginx-error.log",
+                 "nginx-access.log"):
+        try:
+            os.unlink(os.path.join(rd, name))
+        except OSError:
+            pass
+    shutil.rmtree(os.path.join(rd, "www"), ignore_errors=True)
+    data = load_scenarios()
+    lab = Lab(rd)
+    lab.build(data)
+    lab.certs()
+    lab.write()
+    with open(os.path.join(rd, "groups.json"), "w") as f:
+        json.dump(data["groups"], f, indent=1)
+    sh(["nsd-checkconf", os.path.join(rd, "nsd.conf")])
+    sh(["nsd-checkzone", ZONE, os.path.join(rd, "lab.test.zone")])
+    sh(["unbound-checkconf", os.path.join(rd, "unbound.conf")])
+    sh(["nginx", "-t", "-q", "-p", rd, "-e", os.path.join(rd, "nginx-error.log"),
+        "-c", os.path.join(rd, "nginx.conf")])
+    sh(["nsd", "-c", os.path.join(rd, "nsd.conf")])
+    sh(["unbound", "-c", os.path.join(rd, "unbound.conf")])
+    sh(["nginx", "-p", rd, "-e", os.path.join(rd, "nginx-error.log"),
+        "-c", os.path.join(rd, "nginx.conf")])
+    bad = wait_ready(time.time() + 10)
+    if bad:
+        stop(rd, quiet=True)
+        raise SystemExit("lab: not ready: %s (logs in %s)" % (", ".join(bad), rd))
+    n = sum(len(v) for v in lab.lists.values())
+    print("lab: up in %.1fs: %d list lines, %d policy hosts, run dir %s" %
+          (time.time() - t0, n, len(lab.hosts), rd))
+
+
+def status(rd):
+    up = 0
+    for name in SERVERS:
+        pid = read_pid(os.path.join(rd, name + ".pid"))
+        ok = alive(pid)
+        up += ok
+        print("%-8s %s" % (name, "running (pid %d)" % pid if ok else "stopped"))
+    return up == len(SERVERS)
+
+
+def status_quiet(rd):
+    """True when every lab server runs."""
+    return all(alive(read_pid(os.path.join(rd, n + ".pid"))) for n in SERVERS)
+
+
+def env(rd):
+    print("MS_LAB_DIR=%s" % rd)
+    print("MS_LAB_RESOLVER=%s" % UNBOUND_ADDR)
+    print("MS_LAB_AUTH=%s" % NSD_ADDR)
+    print("MS_LAB_CA_FILE=%s/ca.pem" % rd)
+    print("MS_LAB_LISTS=%s/lists" % rd)
+    print("MS_LAB_ARGS='--resolver %s --ca-file %s/ca.pem --allow-private "
+          "--no-smtp --timeout 3'" % (UNBOUND_ADDR, rd))
+
+
+def main(argv):
+    if len(argv) != 2 or argv[1] not in ("start", "stop", "status", "env"):
+        print("usage: lab.py start|stop|status|env", file=sys.stderr)
+        return 2
+    rd = run_dir()
+    cmd = argv[1]
+    if cmd == "start":
+        if os.geteuid() != 0:
+            print("lab: must run as root (ports 53 and 443)", file=sys.stderr)
+            return 2
+        start(rd)
+    elif cmd == "stop":
+        stop(rd)
+    elif cmd == "status":
+        return 0 if status(rd) else 1
+    else:
+        env(rd)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
