@@ -25,6 +25,8 @@
 
 /* ---- jansson helpers: a NULL from jansson can only mean OOM here ---- */
 
+/* Every jansson constructor goes through must(): with valid UTF-8 input
+ * (guaranteed by ms_record_string) NULL can only mean out of memory. */
 static json_t *must(json_t *j)
 {
   if (!j)
@@ -32,12 +34,14 @@ static json_t *must(json_t *j)
   return j;
 }
 
+/* Sets obj[key] = val, stealing the reference (json_object_set_new). */
 static void put(json_t *obj, const char *key, json_t *val)
 {
   if (json_object_set_new(obj, key, must(val)) != 0)
     ms_fatal("out of memory");
 }
 
+/* Appends val to arr, stealing the reference. */
 static void push(json_t *arr, json_t *val)
 {
   if (json_array_append_new(arr, must(val)) != 0)
@@ -51,16 +55,22 @@ static json_t *static_str(const char *s)
   return must(json_string(s));
 }
 
+/* An optional owned C string of the observations: null when absent.
+ * These may come from the network (headers, certificate names, library
+ * messages), so they are escaped like any other foreign bytes. */
 static json_t *cstr_or_null(const char *s)
 {
   return s ? ms_record_string(s, strlen(s)) : json_null();
 }
 
+/* A parser slice (into obs memory, not NUL-terminated) as JSON. */
 static json_t *slice_str(struct ms_slice s)
 {
   return ms_record_string(s.ptr, s.len);
 }
 
+/* Counts are clamped to the array sizes of obs.h: a producer that
+ * overcounts must not make the record read past an array. */
 static size_t min_size(size_t a, size_t b)
 {
   return a < b ? a : b;
@@ -122,6 +132,8 @@ json_t *ms_record_string(const char *p, size_t len)
     return must(json_stringn("", 0));
   if (ms_record_utf8_valid(p, len))
     return must(json_stringn(p, len));
+  /* Slow path, only for strings with stray bytes: the output is at most
+   * twice the input (every byte may grow to two). */
   /* Each stray byte b (0x80..0xFF) becomes U+00b: two bytes in UTF-8. */
   const unsigned char *u = (const unsigned char *)p;
   char *buf = ms_xmalloc(len * 2);
@@ -228,6 +240,9 @@ static json_t *string_array(char *const *items, size_t n)
   return a;
 }
 
+/* The TXT records of one lookup, as served (character-strings joined by
+ * the DNS layer); record_len is authoritative since a record may hold
+ * NUL bytes. */
 static json_t *txt_records(const struct ms_obs_txt *t)
 {
   json_t *a = must(json_array());
@@ -237,6 +252,9 @@ static json_t *txt_records(const struct ms_obs_txt *t)
   return a;
 }
 
+/* Address texts in lookup order (A before AAAA, as the DNS layer stored
+ * them), including the ones the SSRF guard withheld: the record shows
+ * what the name resolves to, the findings say what was not contacted. */
 static json_t *addresses(const struct ms_obs_addrs *a)
 {
   json_t *arr = must(json_array());
@@ -250,6 +268,8 @@ static json_t *addresses(const struct ms_obs_addrs *a)
   return arr;
 }
 
+/* sts_record: the _mta-sts lookup as seen, plus what the verdict made
+ * of it (id, usable). null when the lookup never ran (invalid input). */
 static json_t *sts_member(const struct ms_obs *obs, const struct ms_verdict *v)
 {
   const struct ms_obs_txt *t = &obs->sts;
@@ -268,6 +288,11 @@ static json_t *sts_member(const struct ms_obs *obs, const struct ms_verdict *v)
   return o;
 }
 
+/* policy: the fetch evidence, then the parsed fields. It is present as
+ * soon as the host lookup ran, even when no fetch followed (no address,
+ * SSRF guard), so the record shows why. Parsed fields are the values as
+ * written (mode "[enforce|testing|none]" stays visible); max_age is a
+ * number only when valid. */
 static json_t *policy_member(const struct ms_obs *obs,
                              const struct ms_verdict *v)
 {
@@ -317,6 +342,7 @@ static json_t *policy_member(const struct ms_obs *obs,
   return o;
 }
 
+/* The MS_CERT_* bits as names, in a fixed order. */
 static json_t *cert_errors(unsigned bits)
 {
   static const struct {
@@ -337,6 +363,9 @@ static json_t *cert_errors(unsigned bits)
   return a;
 }
 
+/* One certificate, or null when none was seen. days_left counts whole
+ * days from the scan start, rounded down: -1 means expired within the
+ * last day, 0 means it expires within the next 24 hours. */
 static json_t *certificate(const struct ms_cert_info *c, int64_t now)
 {
   if (!c->present)
@@ -359,6 +388,8 @@ static json_t *certificate(const struct ms_cert_info *c, int64_t now)
   return o;
 }
 
+/* policy_tls: protocol, cipher and certificate of the policy fetch; null
+ * when the handshake never got that far. */
 static json_t *policy_tls_member(const struct ms_obs *obs)
 {
   const struct ms_obs_fetch *f = &obs->policy;
@@ -376,6 +407,10 @@ static json_t *policy_tls_member(const struct ms_obs *obs)
   return o;
 }
 
+/* mx: every MX host in answer order with the first policy pattern that
+ * covers it (v->mx_covered_by, checked against the pattern count). A null
+ * MX gives [], since there is nothing to deliver to. The smtp member is
+ * reserved for the STARTTLS probe and null until that lands. */
 static json_t *mx_member(const struct ms_obs *obs, const struct ms_verdict *v)
 {
   const struct ms_obs_mx *mx = &obs->mx;
@@ -403,6 +438,7 @@ static json_t *mx_member(const struct ms_obs *obs, const struct ms_verdict *v)
   return a;
 }
 
+/* tlsrpt: the _smtp._tls lookup and the rua URIs the parser found. */
 static json_t *tlsrpt_member(const struct ms_obs *obs,
                              const struct ms_verdict *v)
 {
@@ -420,6 +456,11 @@ static json_t *tlsrpt_member(const struct ms_obs *obs,
   return o;
 }
 
+/* findings, in the verdict's order. The message is always the
+ * catalogue's; subject and detail are omitted when empty. A severity the
+ * verdict left unresolved (DEFAULT of a MODE entry, or MODE) is written
+ * as info, the contract's value "when no usable policy exists", so a
+ * record never says "mode-dependent". */
 static json_t *findings_member(const struct ms_findings *f)
 {
   json_t *a = must(json_array());
@@ -472,6 +513,9 @@ json_t *ms_record_build(const struct ms_obs *obs, const struct ms_verdict *v)
   MS_ASSERT(obs != NULL && v != NULL);
   json_t *rec = must(json_object());
   size_t dlen = strnlen(obs->domain, sizeof(obs->domain));
+  /* domain: the normalised name; for a rejected line (obs->domain is
+   * "") the line itself, trimmed and lower-cased, so dashboards keyed on
+   * domain still see something. input: only when it tells more. */
   if (obs->input_invalid) {
     put(rec, "domain", invalid_domain(obs->input));
     put(rec, "input",
@@ -485,6 +529,8 @@ json_t *ms_record_build(const struct ms_obs *obs, const struct ms_verdict *v)
   put(rec, "status", static_str(ms_status_name(v->status)));
   const char *mode = ms_mode_name(v->mode);
   put(rec, "mode", mode ? json_string(mode) : json_null());
+  /* Times: floor division, so a negative (pre-1970) clock still gives
+   * the second that contains it. */
   put(rec, "scanned_at", time_string(floor_div(obs->started_ms, 1000)));
   put(rec, "duration_ms",
       json_integer(obs->duration_ms > 0 ? (json_int_t)obs->duration_ms : 0));
@@ -499,6 +545,8 @@ json_t *ms_record_build(const struct ms_obs *obs, const struct ms_verdict *v)
   return rec;
 }
 
+/* json_dumpb twice (size, then bytes) so the line and its newline are
+ * one buffer from our allocator, written with a single write(). */
 char *ms_record_dump(const json_t *rec, size_t *len)
 {
   const size_t flags = JSON_SORT_KEYS | JSON_COMPACT;

@@ -2,6 +2,12 @@
  * DNS response reader (RFC 1035 section 4.1) and the pure decisions on one
  * parsed answer (CNAME chase, MX set). net/dns.c feeds it the bytes c-ares
  * received; nothing here allocates, logs or reads a clock.
+ *
+ * Message layout (RFC 1035 4.1): a 12-byte header, QDCOUNT questions
+ * (name, type, class), then ANCOUNT resource records (owner, type, class,
+ * TTL, RDLENGTH, RDATA). Every read goes through a length-checked cursor;
+ * every RR is validated even when its type is not kept, so one malformed
+ * record makes the whole answer untrusted (the caller reports BAD_REPLY).
  */
 #include "core/dnsmsg.h"
 
@@ -23,6 +29,7 @@ struct rd {
   size_t pos;
 };
 
+/* Reads a big-endian 16-bit value; false at the end of the buffer. */
 static bool rd_u16(struct rd *r, uint16_t *v)
 {
   if (r->len - r->pos < 2)
@@ -32,6 +39,7 @@ static bool rd_u16(struct rd *r, uint16_t *v)
   return true;
 }
 
+/* Advances n bytes; false when fewer remain. */
 static bool rd_skip(struct rd *r, size_t n)
 {
   if (r->len - r->pos < n)
@@ -128,6 +136,8 @@ static bool read_txt(const uint8_t *rdata, size_t rdlen, struct ms_dnsmsg *m,
     size_t l = rdata[off];
     if (rdlen - off - 1 < l)
       return false;
+    /* Keep what fits in both the per-record cap and the shared buffer;
+     * the rest is still validated and the record flagged truncated. */
     size_t room = sizeof(m->txtbuf) - m->txtbuf_len;
     if (room > MS_DNSMSG_TXT_MAX - rr->txt_len)
       room = MS_DNSMSG_TXT_MAX - rr->txt_len;
@@ -142,6 +152,7 @@ static bool read_txt(const uint8_t *rdata, size_t rdlen, struct ms_dnsmsg *m,
   return true;
 }
 
+/* The types a lookup can ask for, plus CNAME for following aliases. */
 static bool kept_type(uint16_t t)
 {
   return t == MS_DNS_T_A || t == MS_DNS_T_AAAA || t == MS_DNS_T_CNAME ||
@@ -154,9 +165,8 @@ static bool read_rr(struct rd *r, struct ms_dnsmsg *m)
   char owner[MS_DNSMSG_NAME_MAX + 1];
   uint16_t type, klass, ttl_hi, ttl_lo, rdlen;
 
-  if (!read_name(r, r->len, owner) || !rd_u16(r, &type) ||
-      !rd_u16(r, &klass) || !rd_u16(r, &ttl_hi) || !rd_u16(r, &ttl_lo) ||
-      !rd_u16(r, &rdlen))
+  if (!read_name(r, r->len, owner) || !rd_u16(r, &type) || !rd_u16(r, &klass) ||
+      !rd_u16(r, &ttl_hi) || !rd_u16(r, &ttl_lo) || !rd_u16(r, &rdlen))
     return false;
   size_t rdstart = r->pos, rdend = r->pos + rdlen;
   if (!rd_skip(r, rdlen))
@@ -168,42 +178,45 @@ static bool read_rr(struct rd *r, struct ms_dnsmsg *m)
     return true;
   }
 
+  /* Only the slot in use is cleared: the struct is ~66 KB and is parsed
+   * once per answer, so zeroing all of it would dominate the cost. */
   struct ms_dnsmsg_rr *rr = &m->rr[m->n_rr];
   memset(rr, 0, sizeof(*rr));
   rr->type = type;
   memcpy(rr->owner, owner, sizeof(owner));
   struct rd sub = {r->buf, r->len, rdstart};
   switch (type) {
-  case MS_DNS_T_A:
-  case MS_DNS_T_AAAA: {
-    size_t want = type == MS_DNS_T_A ? 4 : 16;
-    if (rdlen != want)
-      return false;
-    rr->addr.family = type == MS_DNS_T_A ? 4 : 6;
-    memcpy(rr->addr.bytes, r->buf + rdstart, want);
-    break;
-  }
-  case MS_DNS_T_MX:
-    /* Preference, then the exchange, which may be compressed. */
-    if (rdlen < 3 || !rd_u16(&sub, &rr->preference) ||
-        !read_name(&sub, rdend, rr->target) || sub.pos != rdend)
-      return false;
-    break;
-  case MS_DNS_T_CNAME:
-    if (!read_name(&sub, rdend, rr->target) || sub.pos != rdend)
-      return false;
-    break;
-  case MS_DNS_T_TXT:
-    if (!read_txt(r->buf + rdstart, rdlen, m, rr))
-      return false;
-    break;
-  default: /* TLSA: presence only */
-    break;
+    case MS_DNS_T_A:
+    case MS_DNS_T_AAAA: {
+      size_t want = type == MS_DNS_T_A ? 4 : 16;
+      if (rdlen != want)
+        return false;
+      rr->addr.family = type == MS_DNS_T_A ? 4 : 6;
+      memcpy(rr->addr.bytes, r->buf + rdstart, want);
+      break;
+    }
+    case MS_DNS_T_MX:
+      /* Preference, then the exchange, which may be compressed. */
+      if (rdlen < 3 || !rd_u16(&sub, &rr->preference) ||
+          !read_name(&sub, rdend, rr->target) || sub.pos != rdend)
+        return false;
+      break;
+    case MS_DNS_T_CNAME:
+      if (!read_name(&sub, rdend, rr->target) || sub.pos != rdend)
+        return false;
+      break;
+    case MS_DNS_T_TXT:
+      if (!read_txt(r->buf + rdstart, rdlen, m, rr))
+        return false;
+      break;
+    default: /* TLSA: presence only */
+      break;
   }
   m->n_rr++;
   return true;
 }
 
+/* Single exit on failure (goto bad), outputs reset there (c-ares style). */
 ms_err_t ms_dnsmsg_parse(const uint8_t *buf, size_t len, struct ms_dnsmsg *out)
 {
   struct rd r = {buf, len, 0};
@@ -224,6 +237,8 @@ ms_err_t ms_dnsmsg_parse(const uint8_t *buf, size_t len, struct ms_dnsmsg *out)
   out->rcode = (uint8_t)(flags & 0x0F);
   out->truncated = (flags & FLAG_TC) != 0;
   out->ancount = an;
+  /* Questions are skipped: c-ares already matched the answer to its query
+   * (id and question), and the owner names below are what we follow. */
   for (uint16_t i = 0; i < qd; i++) {
     if (!read_name(&r, r.len, scratch) || !rd_skip(&r, 4))
       goto bad;
@@ -268,6 +283,7 @@ const char *ms_dnsmsg_chain_tail(const struct ms_dnsmsg_chain *c)
   return c->n ? c->name[c->n - 1] : c->qname;
 }
 
+/* Loop check: the name asked first or any alias already followed. */
 static bool chain_has(const struct ms_dnsmsg_chain *c, const char *name)
 {
   if (strcmp(c->qname, name) == 0)
@@ -279,6 +295,9 @@ static bool chain_has(const struct ms_dnsmsg_chain *c, const char *name)
   return false;
 }
 
+/* The answer may list the chain in any order (RFC 1034 3.6.2 only says
+ * the resolver includes it), so each step scans the whole answer. At most
+ * MS_DNSMSG_CHAIN_MAX + 1 scans of at most MS_DNSMSG_RR_MAX records. */
 enum ms_dnsmsg_chase ms_dnsmsg_chase(const struct ms_dnsmsg *m, uint16_t type,
                                      struct ms_dnsmsg_chain *c)
 {
@@ -304,6 +323,7 @@ enum ms_dnsmsg_chase ms_dnsmsg_chase(const struct ms_dnsmsg *m, uint16_t type,
   }
 }
 
+/* Deterministic order for output and tests: preference, then name. */
 static int mx_cmp(const void *a, const void *b)
 {
   const struct ms_dnsmsg_mx *x = a, *y = b;

@@ -39,15 +39,15 @@ struct ms_dnsmsg_rr {
   char owner[MS_DNSMSG_NAME_MAX + 1]; /* lower case, no trailing dot */
   /* CNAME target or MX exchange (lower case, no trailing dot; "" = root) */
   char target[MS_DNSMSG_NAME_MAX + 1];
-  uint16_t preference;                 /* MX */
-  struct ms_addr addr;                 /* A / AAAA */
-  size_t txt_off, txt_len;             /* TXT: into ms_dnsmsg.txtbuf */
-  bool txt_truncated;                  /* TXT longer than the space kept */
+  uint16_t preference;     /* MX */
+  struct ms_addr addr;     /* A / AAAA */
+  size_t txt_off, txt_len; /* TXT: into ms_dnsmsg.txtbuf */
+  bool txt_truncated;      /* TXT longer than the space kept */
 };
 
 struct ms_dnsmsg {
   uint8_t rcode;
-  bool truncated;                      /* TC bit */
+  bool truncated; /* TC bit */
   size_t ancount;
   struct ms_dnsmsg_rr rr[MS_DNSMSG_RR_MAX];
   size_t n_rr;

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#define LABEL_MAX 63  /* RFC 1035 section 2.3.4 */
+#define LABEL_MAX       63  /* RFC 1035 section 2.3.4 */
 #define NAME_OCTETS_MAX 253 /* presentation form, no trailing dot */
 
 /* Drops one trailing dot: "mail.example.com." names the same host. */
@@ -154,6 +154,6 @@ bool ms_mx_match(struct ms_slice pattern, struct ms_slice host)
     dot++;
   if (dot == 0 || dot == host.len)
     return false;
-  return ms_slice_eq_nocase(
-      ms_slice_make(host.ptr + dot, host.len - dot), suffix);
+  return ms_slice_eq_nocase(ms_slice_make(host.ptr + dot, host.len - dot),
+                            suffix);
 }

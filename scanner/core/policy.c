@@ -16,13 +16,19 @@
 
 #define VALUE_SHOWN   48  /* bytes of a value quoted in a detail */
 #define SUBJECT_SHOWN 120 /* bytes of an mx value or key used as subject */
-#define ESC_CAP       (SUBJECT_SHOWN * 4 + 8) /* escaped text buffers */
+#define ESC_CAP       (SUBJECT_SHOWN * 4 + 8)   /* escaped text buffers */
 #define NOTE_CAP      (MS_FINDING_DET_MAX - 24) /* room for "; +N more" */
-#define KEY_MAX       32  /* (ALPHA / DIGIT) *31(ALPHA / DIGIT / _ - .) */
+#define KEY_MAX       32 /* (ALPHA / DIGIT) *31(ALPHA / DIGIT / _ - .) */
 #define SHORT_MAX_AGE 86400u
 
 /* The keys the RFC defines; everything else is an extension field. */
-enum key { K_VERSION, K_MODE, K_MAX_AGE, K_MX, K_COUNT };
+enum key {
+  K_VERSION,
+  K_MODE,
+  K_MAX_AGE,
+  K_MX,
+  K_COUNT
+};
 #define K_UNKNOWN K_COUNT
 
 static const char *const key_names[K_COUNT] = {"version", "mode", "max_age",
@@ -68,18 +74,33 @@ struct vallist {
   size_t more; /* lines beyond the cap (not deduplicated) */
 };
 
+/* Everything one parse needs; lives on the caller's stack (about 4 KiB),
+ * so the parser allocates nothing and is reentrant. */
 struct pstate {
-  struct ms_policy *out;
-  struct ms_findings *f;
-  struct notes enc, syn, spc, blank, trail;
-  size_t pend_line[MS_POLICY_LINES_SHOWN]; /* empty lines not yet placed */
-  size_t n_pend;
-  bool field_seen;
+  struct ms_policy *out;                    /* the result, reset at the start */
+  struct ms_findings *f;                    /* where findings are appended */
+  struct notes enc, syn, spc, blank, trail; /* the line-level codes */
+  size_t pend_line[MS_POLICY_LINES_SHOWN];  /* empty lines not yet placed */
+  size_t n_pend;   /* how many empty lines are waiting */
+  bool field_seen; /* a key: value line was read */
   struct keylist unknown, badcase;
-  bool seen[K_COUNT];
-  struct dup dup[K_COUNT];
+  bool seen[K_COUNT];      /* first occurrence of each RFC key read */
+  struct dup dup[K_COUNT]; /* repeats (mx repeats are allowed) */
   struct vallist mx_bad, mx_dot;
 };
+
+/*
+ * Known limits, on purpose or not done yet:
+ * - A line that is not a field (comment, no colon, bad key) only gives
+ *   POLICY_SYNTAX, even when indented: SPACING is about fields a strict
+ *   parser loses, and such a line is lost by every parser.
+ * - An unknown key with an empty value is POLICY_SYNTAX only (it is not an
+ *   extension field by the grammar), not also POLICY_FIELD_UNKNOWN.
+ * - An invalid mx value ending in '.' gives POLICY_MX_INVALID only; the
+ *   TRAILING_DOT finding is for names that are valid apart from the dot.
+ * - Placeholder names (mail.yourdomain.com) are valid Domains and are not
+ *   flagged here; the MX coverage check is what exposes them.
+ */
 
 const char *ms_mode_name(enum ms_mode m)
 {
@@ -134,8 +155,8 @@ static void note_add(struct notes *n, size_t line, const char *what)
   if (n->count++ >= MS_POLICY_LINES_SHOWN)
     return;
   size_t room = sizeof(n->text) - n->len;
-  int w = snprintf(n->text + n->len, room, "%sline %zu: %s",
-                   n->len ? "; " : "", line, what);
+  int w = snprintf(n->text + n->len, room, "%sline %zu: %s", n->len ? "; " : "",
+                   line, what);
   if (w > 0)
     n->len += (size_t)w < room ? (size_t)w : room - 1;
 }
@@ -257,8 +278,8 @@ static void keylist_add(struct keylist *kl, struct ms_slice key,
 /* Reports an mx value once per distinct value (subject: the value as
  * written, escaped), at most MS_POLICY_REPORT_MAX values per code. */
 static void mx_report(struct pstate *st, struct vallist *vl,
-                      enum ms_finding code, struct ms_slice value,
-                      size_t line, const char *why)
+                      enum ms_finding code, struct ms_slice value, size_t line,
+                      const char *why)
 {
   char subj[ESC_CAP];
   for (size_t i = 0; i < vl->n; i++) {
@@ -271,8 +292,8 @@ static void mx_report(struct pstate *st, struct vallist *vl,
   }
   vl->val[vl->n++] = value;
   ms_findings_add(st->f, code, MS_SEV_DEFAULT,
-                  esc(value, SUBJECT_SHOWN, subj, sizeof(subj)),
-                  "line %zu: %s", line, why);
+                  esc(value, SUBJECT_SHOWN, subj, sizeof(subj)), "line %zu: %s",
+                  line, why);
 }
 
 /* First occurrence of a single-valued field: true. A repeat: false, and
@@ -332,8 +353,8 @@ static void field_mode(struct pstate *st, struct ms_slice v, size_t line)
     st->out->mode = MS_MODE_INVALID;
   if (st->out->mode == MS_MODE_INVALID)
     ms_findings_add(st->f, MS_F_POLICY_MODE_INVALID, MS_SEV_DEFAULT, NULL,
-                    "mode '%s' on line %zu",
-                    esc(v, VALUE_SHOWN, e, sizeof(e)), line);
+                    "mode '%s' on line %zu", esc(v, VALUE_SHOWN, e, sizeof(e)),
+                    line);
 }
 
 static void field_max_age(struct pstate *st, struct ms_slice v, size_t line)
@@ -416,8 +437,8 @@ static void do_line(struct pstate *st, struct ms_slice raw, size_t line)
   bool colon;
   struct ms_slice rest = ms_slice_split(t, ':', &key_raw, &colon);
   if (!colon) {
-    note_add(&st->syn, line, t.ptr[0] == '-' ? "list item, no colon"
-                                             : "no colon");
+    note_add(&st->syn, line,
+             t.ptr[0] == '-' ? "list item, no colon" : "no colon");
     return;
   }
   struct ms_slice key = ms_slice_trim_wsp(key_raw);
@@ -501,8 +522,8 @@ static void emit_keys(struct pstate *st)
       snprintf(times, sizeof(times), " (%zu lines)", r->count);
     esc(r->key, VALUE_SHOWN, k, sizeof(k));
     ms_findings_add(st->f, MS_F_POLICY_FIELD_CASE, MS_SEV_DEFAULT, k,
-                    "key '%s' on line %zu%s should be '%s'", k, r->line,
-                    times, kk < K_COUNT ? key_names[kk] : "?");
+                    "key '%s' on line %zu%s should be '%s'", k, r->line, times,
+                    kk < K_COUNT ? key_names[kk] : "?");
   }
   if (st->badcase.more)
     ms_findings_add(st->f, MS_F_POLICY_FIELD_CASE, MS_SEV_DEFAULT, NULL,
@@ -524,8 +545,7 @@ static void emit_dups(struct pstate *st)
                     "'%s' appears %zu times: '%s' (line %zu), '%s' (line %zu)"
                     "%s",
                     key_names[k], d->repeats + 1, a, d->first_line, b,
-                    d->other_line,
-                    d->differ ? "; the first value counts" : "");
+                    d->other_line, d->differ ? "; the first value counts" : "");
   }
 }
 
@@ -594,16 +614,13 @@ void ms_policy_parse(const char *buf, size_t len, struct ms_policy *out,
                     st.mx_dot.more);
 
   if (!out->has_version)
-    ms_findings_add(f, MS_F_POLICY_VERSION_MISSING, MS_SEV_DEFAULT, NULL,
-                    NULL);
+    ms_findings_add(f, MS_F_POLICY_VERSION_MISSING, MS_SEV_DEFAULT, NULL, NULL);
   if (out->mode == MS_MODE_UNSET)
     ms_findings_add(f, MS_F_POLICY_MODE_MISSING, MS_SEV_DEFAULT, NULL, NULL);
   if (!out->has_max_age)
-    ms_findings_add(f, MS_F_POLICY_MAX_AGE_MISSING, MS_SEV_DEFAULT, NULL,
-                    NULL);
+    ms_findings_add(f, MS_F_POLICY_MAX_AGE_MISSING, MS_SEV_DEFAULT, NULL, NULL);
   /* The ABNF comment: mx is required unless the mode is none. */
-  bool needs_mx =
-      out->mode == MS_MODE_ENFORCE || out->mode == MS_MODE_TESTING;
+  bool needs_mx = out->mode == MS_MODE_ENFORCE || out->mode == MS_MODE_TESTING;
   if (needs_mx && out->n_mx == 0)
     ms_findings_add(f, MS_F_POLICY_MX_MISSING, MS_SEV_DEFAULT, NULL, NULL);
   if (out->mode == MS_MODE_TESTING)

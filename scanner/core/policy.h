@@ -16,8 +16,8 @@
 #include "core/findings.h"
 #include "util/slice.h"
 
-#define MS_POLICY_MAX_BYTES 65536 /* RFC 8461 section 3.3 suggests 64 KiB */
-#define MS_POLICY_MX_MAX    256   /* mx patterns kept; more: POLICY_SYNTAX */
+#define MS_POLICY_MAX_BYTES   65536 /* RFC 8461 section 3.3 suggests 64 KiB */
+#define MS_POLICY_MX_MAX      256   /* mx patterns kept; more: POLICY_SYNTAX */
 #define MS_POLICY_MAX_AGE_MAX 31557600u
 /* Per-key and per-value findings (FIELD_UNKNOWN, FIELD_CASE, MX_INVALID,
  * MX_TRAILING_DOT) kept per code; further ones are summed up in one more

@@ -3,6 +3,23 @@
  * socket, ares_timeout() -> a uv_timer, a token bucket and FIFO in front of
  * ares_query, and a per-query deadline. The lookups (TXT, MX, A+AAAA)
  * follow CNAMEs with core/dnsmsg.c, which also reads every answer.
+ *
+ * Life of a lookup: ms_dns_lookup_*() starts a follower, whose question is
+ * queued in the FIFO; the pace timer moves it into c-ares when a token is
+ * free (so nothing is sent, and nothing completes, inside the submitting
+ * call); on_answer() hands the bytes to follow_result(), which either
+ * finishes the follower or queues its next CNAME hop.
+ *
+ * Known limits (say so rather than hide them):
+ * - A query abandoned by the deadline stays inside c-ares until c-ares
+ *   times it out itself (there is no per-query cancel in 1.18), so the
+ *   loop may run up to the c-ares total after the last callback; a late
+ *   answer to it is discarded. ms_dns_free ends them at once.
+ * - SO_RCVBUF is capped by net.core.rmem_max unless raised by the admin.
+ * - ms_dns_free from inside a callback is deferred until c-ares returns:
+ *   answers c-ares already read in that turn complete normally first.
+ * - The token bucket runs on the loop's millisecond clock: above ~1000 qps
+ *   queries leave in small bursts each tick rather than evenly spread.
  */
 #include "net/dns.h"
 
@@ -66,15 +83,17 @@ struct ms_dns {
   uint64_t last_refill;
   uint64_t budget_ms; /* timeout_ms * tries * servers */
   struct ms_dns_stats st;
-  int in_ares;       /* depth of calls into c-ares */
+  int in_ares; /* depth of calls into c-ares */
   bool in_drain;
   bool free_pending; /* ms_dns_free called from inside c-ares */
   bool closing;
-  int open_handles;  /* memory goes when this reaches 0 after closing */
+  int open_handles; /* memory goes when this reaches 0 after closing */
 };
 
 /* ---- query lists -------------------------------------------------- */
 
+/* Intrusive doubly-linked FIFO (libuv queue.h idea): O(1) push at either
+ * end and O(1) removal from the middle when an answer arrives. */
 static void ql_push(struct qlist *l, struct query *q)
 {
   q->next = NULL;
@@ -99,6 +118,18 @@ static void ql_remove(struct qlist *l, struct query *q)
     l->tail = q->prev;
   q->prev = q->next = NULL;
   l->n--;
+}
+
+static void ql_push_front(struct qlist *l, struct query *q)
+{
+  q->prev = NULL;
+  q->next = l->head;
+  if (l->head)
+    l->head->prev = q;
+  else
+    l->tail = q;
+  l->head = q;
+  l->n++;
 }
 
 static struct query *ql_pop(struct qlist *l)
@@ -126,10 +157,13 @@ struct follow {
 
 static void follow_submit(struct follow *f);
 static void dns_really_free(struct ms_dns *dns);
+/* Nothing readable: let c-ares handle its own timeouts and retries. */
 static void on_ares_timer(uv_timer_t *t);
 static void on_dl_timer(uv_timer_t *t);
 static void on_pace_timer(uv_timer_t *t);
 
+/* Records the outcome in the caller's ms_obs_dns (detail copied to the
+ * heap) and hands over to the lookup's done function, exactly once. */
 static void follow_finish(struct follow *f, enum ms_dns_outcome o, int status,
                           const char *detail, const struct ms_dnsmsg *m)
 {
@@ -144,23 +178,23 @@ static void follow_finish(struct follow *f, enum ms_dns_outcome o, int status,
 static enum ms_dns_outcome map_status(int status)
 {
   switch (status) {
-  case ARES_SUCCESS:
-  case ARES_ENODATA:
-    return MS_DNS_NODATA;
-  case ARES_ENOTFOUND:
-    return MS_DNS_NXDOMAIN;
-  case ARES_ESERVFAIL:
-    return MS_DNS_SERVFAIL;
-  case ARES_EREFUSED:
-    return MS_DNS_REFUSED;
-  case ARES_ETIMEOUT:
-  case ARES_ECONNREFUSED: /* resolver unreachable */
-    return MS_DNS_TIMEOUT;
-  case ARES_EDESTRUCTION:
-  case ARES_ECANCELLED:
-    return MS_DNS_CANCELED;
-  default:
-    return MS_DNS_BAD_REPLY;
+    case ARES_SUCCESS:
+    case ARES_ENODATA:
+      return MS_DNS_NODATA;
+    case ARES_ENOTFOUND:
+      return MS_DNS_NXDOMAIN;
+    case ARES_ESERVFAIL:
+      return MS_DNS_SERVFAIL;
+    case ARES_EREFUSED:
+      return MS_DNS_REFUSED;
+    case ARES_ETIMEOUT:
+    case ARES_ECONNREFUSED: /* resolver unreachable */
+      return MS_DNS_TIMEOUT;
+    case ARES_EDESTRUCTION:
+    case ARES_ECANCELLED:
+      return MS_DNS_CANCELED;
+    default:
+      return MS_DNS_BAD_REPLY;
   }
 }
 
@@ -186,21 +220,21 @@ static void follow_result(struct follow *f, int status, const uint8_t *abuf,
   if (parsed) {
     size_t before = f->chain.n;
     switch (ms_dnsmsg_chase(m, f->type, &f->chain)) {
-    case MS_DNSMSG_CHASE_FOUND:
-      follow_finish(f, MS_DNS_OK, ARES_SUCCESS, NULL, m);
-      free(m);
-      return;
-    case MS_DNSMSG_CHASE_LOOP:
-      follow_finish(f, MS_DNS_CNAME_LOOP, status, "CNAME chain loops", NULL);
-      free(m);
-      return;
-    case MS_DNSMSG_CHASE_TOO_LONG:
-      follow_finish(f, MS_DNS_CNAME_LOOP, status, "more than 8 CNAME hops",
-                    NULL);
-      free(m);
-      return;
-    case MS_DNSMSG_CHASE_END:
-      break;
+      case MS_DNSMSG_CHASE_FOUND:
+        follow_finish(f, MS_DNS_OK, ARES_SUCCESS, NULL, m);
+        free(m);
+        return;
+      case MS_DNSMSG_CHASE_LOOP:
+        follow_finish(f, MS_DNS_CNAME_LOOP, status, "CNAME chain loops", NULL);
+        free(m);
+        return;
+      case MS_DNSMSG_CHASE_TOO_LONG:
+        follow_finish(f, MS_DNS_CNAME_LOOP, status, "more than 8 CNAME hops",
+                      NULL);
+        free(m);
+        return;
+      case MS_DNSMSG_CHASE_END:
+        break;
     }
     /* The answer stops at an alias target without its records (typical of
      * an authoritative server for an out-of-zone target): ask for it.
@@ -222,6 +256,9 @@ static void follow_result(struct follow *f, int status, const uint8_t *abuf,
 
 /* ---- c-ares <-> libuv plumbing ----------------------------------- */
 
+/* Close callback of every handle we own. The struct ms_dns itself goes
+ * with the last one: uv may still touch a handle until its close callback
+ * ran, so freeing earlier would be a use-after-free (libuv handle.rst). */
 static void on_handle_closed(uv_handle_t *h)
 {
   struct ms_dns *dns = h->data;
@@ -231,6 +268,9 @@ static void on_handle_closed(uv_handle_t *h)
     free(dns);
 }
 
+/* Re-arms the c-ares timer from ares_timeout(), which answers "how long
+ * until c-ares next needs ares_process_fd for a retransmit or timeout".
+ * Called after every entry into c-ares, since any of them can change it. */
 static void ares_timer_update(struct ms_dns *dns)
 {
   struct timeval tv, *tvp;
@@ -241,7 +281,8 @@ static void ares_timer_update(struct ms_dns *dns)
     uv_timer_stop(&dns->ares_timer);
     return;
   }
-  uint64_t ms = (uint64_t)tvp->tv_sec * 1000 + ((uint64_t)tvp->tv_usec + 999) / 1000;
+  uint64_t ms =
+      (uint64_t)tvp->tv_sec * 1000 + ((uint64_t)tvp->tv_usec + 999) / 1000;
   /* libuv 1.44 runs a 0 ms timer re-armed in its own callback again in the
    * same pass: never ask for 0. */
   uv_timer_start(&dns->ares_timer, on_ares_timer, ms ? ms : 1, 0);
@@ -266,6 +307,7 @@ static void on_ares_timer(uv_timer_t *t)
   ares_leave(dns);
 }
 
+/* A c-ares socket is ready: let c-ares read/write it. */
 static void on_poll(uv_poll_t *p, int status, int events)
 {
   struct sock *s = (struct sock *)p;
@@ -282,6 +324,11 @@ static void on_poll(uv_poll_t *p, int status, int events)
   ares_leave(dns);
 }
 
+/* c-ares' ARES_OPT_SOCK_STATE_CB: it tells which sockets it wants watched
+ * and for what (not ares_getsock, capped at 16 sockets). Both flags clear
+ * means the socket is about to be closed: c-ares calls this before
+ * close(), so uv_poll_stop still works on a live descriptor. A list is
+ * enough: c-ares keeps one UDP socket per server plus TCP fallbacks. */
 static void on_sock_state(void *data, ares_socket_t fd, int readable,
                           int writable)
 {
@@ -342,6 +389,8 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 
 /* ---- pacing (token bucket + FIFO) and deadlines ---------------------- */
 
+/* Arms the deadline timer for the oldest query in flight (the list is in
+ * send order and every query has the same budget, so it is the earliest). */
 static void dl_timer_update(struct ms_dns *dns)
 {
   struct query *q = dns->inflight.head;
@@ -374,6 +423,9 @@ static void on_dl_timer(uv_timer_t *t)
   dl_timer_update(dns);
 }
 
+/* Moves one question from the FIFO into c-ares. Only ever called from the
+ * pace timer, so completions c-ares delivers synchronously (bad name,
+ * no memory) are already outside any submitting call. */
 static void send_query(struct ms_dns *dns, struct query *q)
 {
   q->deadline = uv_now(dns->loop) + dns->budget_ms;
@@ -387,6 +439,9 @@ static void send_query(struct ms_dns *dns, struct query *q)
   ares_leave(dns);
 }
 
+/* Token bucket: refill at qps per second up to burst, send one question
+ * per token, then sleep until the next token is due. With qps 0 the whole
+ * FIFO goes at once (fine for a handful of lookups, lossy for thousands). */
 static void drain(struct ms_dns *dns)
 {
   if (dns->qps > 0) {
@@ -435,7 +490,12 @@ static void follow_submit(struct follow *f)
   q->f = f;
   q->type = f->type;
   memcpy(q->name, ms_dnsmsg_chain_tail(&f->chain), sizeof(q->name));
-  ql_push(&dns->fifo, q);
+  /* A CNAME hop finishes work already started: it goes before the new
+   * lookups, which keeps latency and memory bounded under a long queue. */
+  if (f->chain.n > 0)
+    ql_push_front(&dns->fifo, q);
+  else
+    ql_push(&dns->fifo, q);
   if (!dns->in_drain && !uv_is_active((uv_handle_t *)&dns->pace_timer))
     uv_timer_start(&dns->pace_timer, on_pace_timer, 0, 0);
 }
@@ -473,8 +533,7 @@ static bool server_ok(struct ms_slice item)
         return false;
     }
   }
-  if (port.len &&
-      (!ms_slice_parse_u64(port, 5, &pv) || pv == 0 || pv > 65535))
+  if (port.len && (!ms_slice_parse_u64(port, 5, &pv) || pv == 0 || pv > 65535))
     return false;
   if (h.len == 0 || h.len >= sizeof(host))
     return false;
@@ -507,6 +566,9 @@ static bool servers_valid(const char *csv, char *why, size_t whylen)
   return true;
 }
 
+/* Order matters: the server list is checked and the c-ares channel made
+ * before any uv handle exists, so every failure path is a plain free()
+ * and the caller never has to run the loop to clean up a failed create. */
 ms_err_t ms_dns_new(uv_loop_t *loop, const struct ms_dns_config *cfg,
                     struct ms_dns **out, char *errbuf, size_t errlen)
 {
@@ -541,9 +603,9 @@ ms_err_t ms_dns_new(uv_loop_t *loop, const struct ms_dns_config *cfg,
   opt.sock_state_cb_data = dns;
   opt.socket_receive_buffer_size = RCVBUF_BYTES;
   rc = ares_init_options(&dns->ch, &opt,
-                         ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ | ARES_OPT_TIMEOUTMS |
-                             ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB |
-                             ARES_OPT_SOCK_RCVBUF);
+                         ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ |
+                             ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+                             ARES_OPT_SOCK_STATE_CB | ARES_OPT_SOCK_RCVBUF);
   if (rc != ARES_SUCCESS) {
     snprintf(errbuf, errlen, "c-ares: %s", ares_strerror(rc));
     free(dns);
@@ -583,6 +645,8 @@ ms_err_t ms_dns_new(uv_loop_t *loop, const struct ms_dns_config *cfg,
   return MS_OK;
 }
 
+/* The teardown itself: cancel, destroy the channel, close every handle.
+ * The memory is released by on_handle_closed after the loop ran. */
 static void dns_really_free(struct ms_dns *dns)
 {
   struct query *q;
@@ -651,6 +715,8 @@ static bool usable(const struct ms_dns *dns)
 
 /* ---- TXT ---------------------------------------------------------- */
 
+/* RFC 8461 3.1 discovery record (and RFC 8460 TLS-RPT): the follower's
+ * chain becomes res->cname_chain, the final owner's TXT RRs the records. */
 struct txt_lookup {
   struct follow f; /* first member: the follower is the lookup */
   struct ms_obs_txt *res;
@@ -677,7 +743,8 @@ static void txt_done(struct follow *f, const struct ms_dnsmsg *m)
       continue;
     }
     /* One entry per RR, its strings already joined (RFC 8461 3.1). */
-    res->records[res->n_records] = ms_xstrndup(m->txtbuf + rr->txt_off, rr->txt_len);
+    res->records[res->n_records] =
+        ms_xstrndup(m->txtbuf + rr->txt_off, rr->txt_len);
     res->record_len[res->n_records++] = rr->txt_len;
   }
   if (m)
@@ -699,7 +766,8 @@ ms_err_t ms_dns_lookup_txt(struct ms_dns *dns, const char *name,
   l->arg = arg;
   /* Reset what this lookup fills, so a reused struct does not leak. */
   ms_obs_txt_cleanup(res);
-  ms_err_t err = follow_start(dns, &l->f, name, MS_DNS_T_TXT, &res->dns, txt_done);
+  ms_err_t err =
+      follow_start(dns, &l->f, name, MS_DNS_T_TXT, &res->dns, txt_done);
   if (err != MS_OK) {
     free(l);
     return err;
@@ -710,6 +778,7 @@ ms_err_t ms_dns_lookup_txt(struct ms_dns *dns, const char *name,
 
 /* ---- MX ----------------------------------------------------------- */
 
+/* RFC 5321 5.1 MX set; sorting, dedup and null MX live in core/dnsmsg. */
 struct mx_lookup {
   struct follow f;
   struct ms_obs_mx *res;
@@ -750,7 +819,8 @@ ms_err_t ms_dns_lookup_mx(struct ms_dns *dns, const char *domain,
   l->res = res;
   l->cb = cb;
   l->arg = arg;
-  ms_err_t err = follow_start(dns, &l->f, domain, MS_DNS_T_MX, &res->dns, mx_done);
+  ms_err_t err =
+      follow_start(dns, &l->f, domain, MS_DNS_T_MX, &res->dns, mx_done);
   if (err != MS_OK)
     free(l);
   return err;
@@ -758,6 +828,7 @@ ms_err_t ms_dns_lookup_mx(struct ms_dns *dns, const char *domain,
 
 /* ---- A + AAAA ----------------------------------------------------- */
 
+/* Two followers (A and AAAA) sharing one result; pending counts down. */
 struct addrs_lookup {
   struct follow fa, faaaa;
   struct ms_obs_addrs *res;
@@ -783,15 +854,20 @@ static void addrs_collect(const struct ms_dnsmsg *m, const char *owner,
   }
 }
 
+/* One of the two followers is done: keep its addresses; the second one
+ * to finish merges them and calls the user back. */
 static void addrs_done(struct follow *f, const struct ms_dnsmsg *m)
 {
   struct addrs_lookup *l;
   if (f->type == MS_DNS_T_A) {
     l = (struct addrs_lookup *)f;
-    addrs_collect(m, ms_dnsmsg_chain_tail(&f->chain), MS_DNS_T_A, l->v4, &l->n4);
+    addrs_collect(m, ms_dnsmsg_chain_tail(&f->chain), MS_DNS_T_A, l->v4,
+                  &l->n4);
   } else {
-    l = (struct addrs_lookup *)((char *)f - offsetof(struct addrs_lookup, faaaa));
-    addrs_collect(m, ms_dnsmsg_chain_tail(&f->chain), MS_DNS_T_AAAA, l->v6, &l->n6);
+    l = (struct addrs_lookup *)((char *)f -
+                                offsetof(struct addrs_lookup, faaaa));
+    addrs_collect(m, ms_dnsmsg_chain_tail(&f->chain), MS_DNS_T_AAAA, l->v6,
+                  &l->n6);
   }
   if (--l->pending > 0)
     return;
@@ -824,7 +900,8 @@ ms_err_t ms_dns_lookup_addrs(struct ms_dns *dns, const char *name,
   ms_obs_addrs_cleanup(res);
   /* Both followers only queue here, so neither can finish before the
    * second is started. */
-  ms_err_t err = follow_start(dns, &l->fa, name, MS_DNS_T_A, &res->a, addrs_done);
+  ms_err_t err =
+      follow_start(dns, &l->fa, name, MS_DNS_T_A, &res->a, addrs_done);
   if (err != MS_OK) {
     free(l);
     return err;

@@ -5,6 +5,22 @@
  * curl_multi_info_read after every socket action). Certificates are
  * checked by net/tls.c's collecting verify callback, so a bad chain is an
  * observation with all its details rather than a failed transfer.
+ *
+ * Lifetimes. A request lives from ms_https_fetch until its callback runs
+ * (or it is canceled); it is unlinked and freed *before* the user callback
+ * runs, so the callback may start new fetches, cancel others or free the
+ * whole fetcher. Poll contexts live from curl's first interest in a socket
+ * to the uv close callback after CURL_POLL_REMOVE. The struct ms_https
+ * itself is freed when the last uv handle (timer + polls) has closed and no
+ * dispatch loop is running on it.
+ *
+ * Weak points, said openly:
+ * - curl's own pending queue is not used for admission control: the caller
+ *   (the scheduler) must cap how many fetches it starts (pitfalls.md).
+ * - The "missing intermediate" / "unknown CA" distinction is a heuristic
+ *   (see tls.c); no AIA fetching is done, as senders do not do it either.
+ * - If uv_poll_init_socket fails (fd exhaustion), the transfer is left to
+ *   its timeout rather than failed at once.
  */
 #include "net/https.h"
 
@@ -33,6 +49,8 @@ struct pollctx {
   struct pollctx *prev, *next;
 };
 
+/* One policy fetch. Everything curl's callbacks fill lives here until
+ * fill_result moves it into the caller's struct ms_obs_fetch. */
 struct ms_https_req {
   struct ms_https *h;
   CURL *easy;
@@ -54,6 +72,8 @@ struct ms_https_req {
   struct ms_https_req *prev, *next;
 };
 
+/* The fetcher: one multi handle, one timer, and the lists needed to tear
+ * everything down without any callback (ms_https_free). */
 struct ms_https {
   uv_loop_t *loop;
   CURLM *multi;
@@ -70,12 +90,16 @@ static void check_done(struct ms_https *h);
 
 /* ---- libuv <-> libcurl plumbing (multi-uv.c) ---------------------------- */
 
+/* Frees h once it was asked to, every uv handle has closed and no
+ * check_done loop is still walking it (the user may free from a callback). */
 static void maybe_release(struct ms_https *h)
 {
   if (h->free_requested && h->open_handles == 0 && h->dispatching == 0)
     free(h);
 }
 
+/* uv close callback for the timer and the polls: a handle's memory may
+ * only be released here (libuv docs/src/handle.rst). */
 static void on_handle_closed(uv_handle_t *handle)
 {
   struct ms_https *h;
@@ -90,6 +114,7 @@ static void on_handle_closed(uv_handle_t *handle)
   maybe_release(h);
 }
 
+/* Stops watching one socket: unlink now, free in the close callback. */
 static void poll_close(struct pollctx *pc)
 {
   struct ms_https *h = pc->h;
@@ -103,6 +128,8 @@ static void poll_close(struct pollctx *pc)
   uv_close((uv_handle_t *)&pc->poll, on_handle_closed);
 }
 
+/* A watched socket is ready: tell curl which way, then collect finished
+ * transfers (curl only reports them through curl_multi_info_read). */
 static void on_poll(uv_poll_t *p, int status, int events)
 {
   struct pollctx *pc = p->data;
@@ -122,6 +149,8 @@ static void on_poll(uv_poll_t *p, int status, int events)
   check_done(h);
 }
 
+/* curl's single timeout expired: let it run its timers (connect and
+ * transfer timeouts, happy-eyeballs fallbacks, the first kick-off). */
 static void on_timer(uv_timer_t *t)
 {
   struct ms_https *h = t->data;
@@ -145,6 +174,8 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int action, void *userp,
     return 0;
   }
   if (!pc) {
+    /* First interest in this socket: a poll handle, remembered by curl
+     * (curl_multi_assign) so later calls find it in socketp. */
     pc = ms_xcalloc(1, sizeof(*pc));
     if (uv_poll_init_socket(h->loop, &pc->poll, fd) != 0) {
       free(pc);
@@ -186,6 +217,8 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
   return 0;
 }
 
+/* Defaults follow https.h; curl_global_init is reference-counted by curl
+ * and paired with curl_global_cleanup in ms_https_free. */
 ms_err_t ms_https_new(uv_loop_t *loop, const struct ms_https_config *cfg,
                       struct ms_https **out)
 {
@@ -226,6 +259,7 @@ ms_err_t ms_https_new(uv_loop_t *loop, const struct ms_https_config *cfg,
 
 /* ---- per-request callbacks ---------------------------------------------- */
 
+/* The address curl is about to connect to, as core's plain value. */
 static bool addr_from_sockaddr(const struct sockaddr *sa, struct ms_addr *a)
 {
   memset(a, 0, sizeof(*a));
@@ -351,6 +385,9 @@ static CURLcode sslctx_cb(CURL *easy, void *sslctx, void *userp)
 
 /* ---- results ------------------------------------------------------------ */
 
+/* CURLcode -> the outcome core/verdict.c reasons about. Only this file
+ * knows CURLcodes (style 3.7); the code itself is kept as lib_code. A
+ * connect timeout is CURLE_OPERATION_TIMEDOUT too, hence TIMEOUT. */
 static enum ms_fetch_outcome outcome_of(CURLcode rc, bool truncated)
 {
   switch (rc) {
@@ -384,6 +421,8 @@ static enum ms_fetch_outcome outcome_of(CURLcode rc, bool truncated)
   }
 }
 
+/* Lower-case hex SHA-256 of the kept bytes (the report shows it so two
+ * scans can tell whether a policy changed without storing bodies). */
 static char *sha256_hex(const char *p, size_t n)
 {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -400,6 +439,7 @@ static char *sha256_hex(const char *p, size_t n)
   return out;
 }
 
+/* Replaces *dst with a copy of src; an empty or NULL src gives NULL. */
 static void set_str(char **dst, const char *src)
 {
   free(*dst);
@@ -476,6 +516,8 @@ static void req_free(struct ms_https_req *req)
     h->reqs = req->next;
   if (req->next)
     req->next->prev = req->prev;
+  /* Removing an unfinished transfer closes its connection at once
+   * (FORBID_REUSE), so no TLS callback can reach req after this. */
   if (req->easy) {
     curl_multi_remove_handle(h->multi, req->easy);
     curl_easy_cleanup(req->easy);
@@ -517,7 +559,9 @@ static void check_done(struct ms_https *h)
 
 /* ---- public API --------------------------------------------------------- */
 
-/* A host name curl may put in a URL and a RESOLVE entry unchanged. */
+/* A host name curl may put in a URL and a RESOLVE entry unchanged: the
+ * caller passes A-labels (core/domain.c), anything else is a bug upstream
+ * and refused with MS_EINVAL rather than escaped. */
 static bool host_ok(const char *host)
 {
   size_t n = strlen(host);
@@ -576,6 +620,7 @@ ms_err_t ms_https_fetch(struct ms_https *h, const char *host,
       return MS_EINVAL;
   }
 
+  /* From here on every failure goes through fail: (no callback). */
   struct ms_https_req *req = ms_xcalloc(1, sizeof(*req));
   req->h = h;
   req->res = res;
@@ -656,6 +701,8 @@ fail:
   return MS_ESYS;
 }
 
+/* res keeps what was seen so far (TLS details, status), with outcome
+ * MS_FETCH_CANCELED; the callback never runs. */
 void ms_https_cancel(struct ms_https_req *req)
 {
   if (!req)
@@ -664,6 +711,9 @@ void ms_https_cancel(struct ms_https_req *req)
   req_free(req);
 }
 
+/* Safe from inside a completion callback: check_done stops reading
+ * messages, and the memory goes when the last uv handle has closed. The
+ * loop must run once more for that (uv_run after this call). */
 void ms_https_free(struct ms_https *h)
 {
   if (!h || h->free_requested)

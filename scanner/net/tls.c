@@ -4,6 +4,13 @@
  * handshake complete, and the export of the peer's details into core's
  * struct ms_cert_info. Used by net/https.c (inside curl's SSL_CTX) and,
  * later, by the SMTP probe (its own SSL on memory BIOs).
+ *
+ * Why not let OpenSSL abort on a bad chain: RFC 8461 section 4.2 problems
+ * are findings the auditor wants with all their details (which name, which
+ * dates, which issuer), so verification runs in "record and continue" mode
+ * (SSL_VERIFY_NONE plus a callback returning 1) and the verdict is ours.
+ * A resumed session would skip verification: callers must disable session
+ * reuse (https.c sets CURLOPT_SSL_SESSIONID_CACHE 0).
  */
 #include "net/tls.h"
 
@@ -20,6 +27,8 @@
 
 #include "util/xalloc.h"
 
+/* One X509_STORE for the whole run: loading the system bundle costs
+ * milliseconds, sharing it makes each handshake pay only for the chain. */
 struct ms_tls_store {
   X509_STORE *st;
 };
@@ -53,7 +62,9 @@ static void ssl_error_text(char *errbuf, size_t errlen, const char *what,
     snprintf(errbuf, errlen, "%s: %s", what, detail);
 }
 
-/* Number of certificates (not CRLs) the store holds. */
+/* Number of certificates (not CRLs) the store holds: a --ca-file that
+ * parses but holds only a key or a CRL must be refused, or every chain
+ * would silently come out untrusted. */
 static int store_cert_count(X509_STORE *st)
 {
   STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(st);
@@ -65,6 +76,7 @@ static int store_cert_count(X509_STORE *st)
   return n;
 }
 
+/* Single exit (style 3.7): st is NULL once handed over to *out. */
 ms_err_t ms_tls_store_new(const char *ca_file, struct ms_tls_store **out,
                           char *errbuf, size_t errlen)
 {
@@ -153,7 +165,10 @@ static struct ms_tls_watch *watch_of(const SSL *ssl)
   return w;
 }
 
-/* Maps an X509_V_ERR_* code to one MS_CERT_* bit. */
+/* Maps an X509_V_ERR_* code to one MS_CERT_* bit. The UNTRUSTED group is
+ * every way a chain can fail to reach a trust anchor; the rest (bad
+ * signature, invalid CA, path length, purpose...) is OTHER and keeps its
+ * OpenSSL text in verify_error when it comes first. */
 static unsigned classify(int code)
 {
   switch (code) {
@@ -218,6 +233,8 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *x)
     free(c->verify_error);
     c->verify_error = ms_xstrdup(X509_verify_cert_error_string(code));
   }
+  /* The reason text is about the first trust failure only; the bits say
+   * everything that went wrong. */
   if (bit == MS_CERT_UNTRUSTED && !c->untrusted_reason) {
     STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(x);
     int n_sent = sent ? sk_X509_num(sent) : 0;
@@ -239,6 +256,9 @@ static void info_cb(const SSL *ssl, int where, int ret)
     ms_tls_capture(ssl, w);
 }
 
+/* The host goes on the context's verify param: SSL_new copies it into
+ * the SSL curl creates, and OpenSSL checks it in check_id() as part of
+ * chain verification (X509_V_ERR_HOSTNAME_MISMATCH, code 62). */
 ms_err_t ms_tls_ctx_setup(struct ms_tls_store *s, void *ssl_ctx,
                           const char *host, struct ms_tls_watch *w)
 {
@@ -258,6 +278,7 @@ ms_err_t ms_tls_ctx_setup(struct ms_tls_store *s, void *ssl_ctx,
   return MS_OK;
 }
 
+/* Per-SSL variant for a context shared by many connections (SMTP). */
 ms_err_t ms_tls_ssl_setup(void *ssl_ptr, const char *host,
                           struct ms_tls_watch *w)
 {
@@ -274,7 +295,9 @@ ms_err_t ms_tls_ssl_setup(void *ssl_ptr, const char *host,
   return MS_OK;
 }
 
-/* New heap string with the RFC 2253 text of name (NULL when none). */
+/* New heap string with the RFC 2253 text of name (NULL when none). The
+ * flags escape control characters and non-ASCII bytes, so the text is safe
+ * to put in the JSON record as is. */
 static char *name_text(const X509_NAME *name)
 {
   if (!name)
@@ -313,6 +336,9 @@ static char *san_copy(const unsigned char *p, int len)
   return s;
 }
 
+/* Only DNS names are kept: RFC 8461 section 4.2 matches DNS-IDs (RFC
+ * 6125); IP and URI SANs play no part. Beyond MS_SAN_MAX names are dropped
+ * (the cap is far above what real certificates carry). */
 void ms_tls_cert_info_export(const void *x509, struct ms_cert_info *out)
 {
   const X509 *x = x509;
@@ -341,6 +367,8 @@ void ms_tls_cert_info_export(const void *x509, struct ms_cert_info *out)
   GENERAL_NAMES_free(gens);
 }
 
+/* TLS 1.3 signals HANDSHAKE_DONE again for post-handshake messages
+ * (session tickets), hence the once-only guard. */
 void ms_tls_capture(const void *ssl_ptr, struct ms_tls_watch *w)
 {
   const SSL *ssl = ssl_ptr;
@@ -356,6 +384,8 @@ void ms_tls_capture(const void *ssl_ptr, struct ms_tls_watch *w)
     ms_tls_cert_info_export(SSL_get0_peer_certificate(ssl), w->cert);
 }
 
+/* Both our own record and OpenSSL's verdict must be clean: a problem the
+ * callback somehow missed still shows in SSL_get_verify_result. */
 void ms_tls_watch_finish(struct ms_tls_watch *w)
 {
   if (!w || !w->cert)

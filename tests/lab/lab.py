@@ -25,6 +25,7 @@ Addresses (all loopback):
   127.10.3.0/24   addresses of MX hosts outside lab.test (corpus policies)
 """
 
+import fcntl
 import json
 import os
 import re
@@ -661,6 +662,10 @@ def alive(pid):
     except OSError:
         return False
     try:  # a zombie or a recycled pid of another program does not count
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+        if stat[stat.rindex(")") + 2:].startswith(("Z", "X")):
+            return False
         with open("/proc/%d/comm" % pid) as f:
             comm = f.read().strip()   # NSD renames itself "nsd: main"
         return any(comm == n or comm.startswith(n + ":") for n in SERVERS)
@@ -681,36 +686,42 @@ def leftovers(rd):
                 args = f.read().decode(errors="replace").split("\0")
         except OSError:
             continue
-        if any(c in args for c in confs) and alive(int(d)):
+        line = " ".join(args)   # nginx rewrites its argv into one title
+        if any(c in args or (" " + c) in line for c in confs) \
+                and alive(int(d)):
             out.append(int(d))
     return out
 
 
 def stop(rd, quiet=False):
+    """Stops the servers named by the pid files, then any leftover started
+    from this run dir's configs."""
+    pids = {}
     for name in SERVERS:
-        pid = read_pid(os.path.join(rd, name + ".pid"))
-        kill_wait(pid, name, quiet)
+        pids[name] = read_pid(os.path.join(rd, name + ".pid"))
         try:
             os.unlink(os.path.join(rd, name + ".pid"))
         except OSError:
             pass
-    for pid in leftovers(rd):
-        kill_wait(pid, "leftover", quiet)
+    kill_wait(pids, quiet)
+    kill_wait({"leftover %d" % p: p for p in leftovers(rd)}, quiet)
 
 
-def kill_wait(pid, name, quiet):
-    """SIGTERM, up to 5 s grace, then SIGKILL: one process, by its pid."""
-    if not alive(pid):
-        return
-    os.kill(pid, signal.SIGTERM)
-    for _ in range(50):
-        if not alive(pid):
+def kill_wait(pids, quiet):
+    """SIGTERM to each pid, up to 5 s grace, then SIGKILL: the processes
+    given, by their pids, nothing else."""
+    pids = {n: p for n, p in pids.items() if alive(p)}
+    for name, pid in pids.items():
+        os.kill(pid, signal.SIGTERM)
+    for _ in range(100):
+        if not any(alive(p) for p in pids.values()):
             break
-        time.sleep(0.1)
-    if alive(pid):
-        os.kill(pid, signal.SIGKILL)
-    if not quiet:
-        print("lab: stopped %s (pid %d)" % (name, pid))
+        time.sleep(0.05)
+    for name, pid in pids.items():
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        if not quiet:
+            print("lab: stopped %s (pid %d)" % (name, pid))
 
 
 def dns_query(server, name, qtype=1, timeout=1.0):
@@ -738,7 +749,8 @@ def wait_ready(deadline):
         "nsd": lambda: dns_query(NSD_ADDR, "valid-basic." + ZONE, 15) == 0,
         "unbound": lambda: dns_query(UNBOUND_ADDR, "valid-basic." + ZONE,
                                      15) == 0,
-        "nginx": lambda: tcp_ok(TLS_ADDR, 443),
+        "nginx": lambda: tcp_ok(TLS_ADDR, 443) and alive(
+            read_pid(os.path.join(run_dir(), "nginx.pid"))),
     }
     pending = dict(checks)
     while pending and time.time() < deadline:
@@ -819,19 +831,131 @@ def env(rd):
           "--no-smtp --timeout 3'" % (UNBOUND_ADDR, rd))
 
 
+# ------------------------------------------------------------------ lease
+#
+# The lab's addresses are fixed, so two test runs on one machine (several
+# build trees) must not use it at once. "start --lease OWNER" (the ctest
+# fixture, OWNER = the build tree) takes an exclusive flock on
+# <rundir>/lab.lock, waiting for other owners, and hands the locked descriptor
+# to a small holder process that keeps it until "stop --lease OWNER" (or
+# for at most MS_LAB_LEASE seconds, default 900). A stop by another owner
+# leaves the lab alone. Plain start/stop (humans, the demo) take the lock
+# only while they work.
+
+def lock_path(rd):
+    return os.path.join(rd, "lab.lock")   # the run dir is never removed
+
+
+def lock(rd, wait):
+    fd = os.open(lock_path(rd), os.O_RDWR | os.O_CREAT, 0o644)
+    t0 = time.time()
+    said = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.time() - t0 > wait:
+                os.close(fd)
+                raise SystemExit("lab: still leased by %s after %d s" %
+                                 (lease_owner(rd), wait))
+            if not said:
+                print("lab: waiting for the lease of %s" % lease_owner(rd),
+                      flush=True)
+                said = True
+            time.sleep(0.2)
+
+
+def lease_owner(rd):
+    try:
+        with open(os.path.join(rd, "lease")) as f:
+            pid, owner = f.read().split(" ", 1)
+        if holder_alive(int(pid)):
+            return owner.strip()
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def holder_alive(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            args = f.read().split(b"\0")
+        return b"_hold" in args and not open(
+            "/proc/%d/stat" % pid).read().split(") ")[1].startswith("Z")
+    except (OSError, IndexError):
+        return False
+
+
+def hold(fd, secs):
+    """The holder: keeps the inherited locked descriptor open."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    time.sleep(secs)
+    os.close(fd)
+
+
+def release_lease(rd):
+    try:
+        with open(os.path.join(rd, "lease")) as f:
+            pid = int(f.read().split(" ", 1)[0])
+    except (OSError, ValueError):
+        return
+    if holder_alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(50):
+            if not holder_alive(pid):
+                break
+            time.sleep(0.05)
+    try:
+        os.unlink(os.path.join(rd, "lease"))
+    except OSError:
+        pass
+
+
 def main(argv):
-    if len(argv) != 2 or argv[1] not in ("start", "stop", "status", "env"):
-        print("usage: lab.py start|stop|status|env", file=sys.stderr)
+    args = argv[1:]
+    owner = None
+    if "--lease" in args:
+        i = args.index("--lease")
+        owner = args[i + 1]
+        del args[i:i + 2]
+    if len(args) == 2 and args[0] == "_hold":
+        hold(int(os.environ["MS_LAB_LOCK_FD"]), float(args[1]))
+        return 0
+    if len(args) != 1 or args[0] not in ("start", "stop", "status", "env"):
+        print("usage: lab.py [--lease OWNER] start|stop|status|env",
+              file=sys.stderr)
         return 2
     rd = run_dir()
-    cmd = argv[1]
+    cmd = args[0]
     if cmd == "start":
         if os.geteuid() != 0:
             print("lab: must run as root (ports 53 and 443)", file=sys.stderr)
             return 2
+        os.makedirs(rd, exist_ok=True)
+        if owner is not None and lease_owner(rd) == owner:
+            release_lease(rd)          # a re-run by the same owner
+        fd = lock(rd, float(os.environ.get("MS_LAB_WAIT", "900")))
         start(rd)
+        if owner is not None:
+            p = subprocess.Popen(
+                [sys.executable, os.path.abspath(__file__), "_hold",
+                 os.environ.get("MS_LAB_LEASE", "900")],
+                pass_fds=(fd,), env=dict(os.environ, MS_LAB_LOCK_FD=str(fd)),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, start_new_session=True)
+            with open(os.path.join(rd, "lease"), "w") as f:
+                f.write("%d %s\n" % (p.pid, owner))
+        os.close(fd)
     elif cmd == "stop":
+        current = lease_owner(rd)
+        if owner is not None and current not in (None, owner):
+            print("lab: leased by %s, not stopping it" % current)
+            return 0
+        if owner is None and current is not None:
+            print("lab: note: stopping the lab leased by %s" % current)
         stop(rd)
+        release_lease(rd)
     elif cmd == "status":
         return 0 if status(rd) else 1
     else:

@@ -2,11 +2,13 @@
 """Integration test: scans every lab domain with the real scanner and checks
 each JSON record against tests/lab/scenarios.json.
 
-    run_lab_tests.py [--keep] [--only ID,ID] SCANNER_BINARY
+    run_lab_tests.py [--keep] [--only ID,ID] [--lease OWNER] SCANNER_BINARY
 
-Uses the running lab (scripts/lab.sh start, or the ctest fixture lab.start);
-when it is not running, starts it and stops it again at the end (unless
---keep). One scanner run per scenario group (groups share extra arguments).
+Inside the ctest fixture (lab.start --lease OWNER, then this with the same
+--lease OWNER) it uses the running lab. Otherwise it takes the lab's lock for
+the whole run (waiting for other test runs), restarts the lab from the
+current scenarios, and stops it at the end when it was not running before
+(unless --keep). One scanner run per scenario group (groups share extra arguments).
 Checks, per input domain:
   (a) exactly one record per distinct input domain (duplicates, comments and
       blank lines in the list are not scanned twice / at all);
@@ -179,6 +181,11 @@ def check_record(rec, exp, cat, validator):
 def main(argv):
     keep = "--keep" in argv
     argv = [a for a in argv if a != "--keep"]
+    owner = None
+    if "--lease" in argv:
+        i = argv.index("--lease")
+        owner = argv[i + 1]
+        del argv[i:i + 2]
     only = None
     if "--only" in argv:
         i = argv.index("--only")
@@ -196,10 +203,16 @@ def main(argv):
         return 1
     rd = lab.run_dir()
     started = False
-    if not lab.status_quiet(rd):
-        print("lab: not running, starting it")
+    fd = None
+    if owner is None or lab.lease_owner(rd) != owner:
+        # Not inside our own ctest fixture: hold the lab's lock for the whole
+        # run, so that no other test run restarts it under us, and (re)start
+        # it from the current scenarios.
+        os.makedirs(rd, exist_ok=True)
+        fd = lab.lock(rd, 900)
+        started = not lab.status_quiet(rd)
+        print("lab: (re)starting it")
         lab.start(rd)
-        started = True
     try:
         data = lab.load_scenarios()
         cat = catalogue()
@@ -255,6 +268,8 @@ def main(argv):
     finally:
         if started and not keep:
             lab.stop(rd, quiet=True)
+        if fd is not None:
+            os.close(fd)
     for line in failed:
         print("FAIL " + line)
     print("%d passed, %d failed" % (passed, len(failed)))

@@ -2,7 +2,8 @@
  * ms_dnsq: runs lookups through net/dns.c on a uv loop and prints the
  * filled result structs. A developer and lab tool, not part of the scanner:
  *   ms_dnsq [--resolver LIST] [--timeout MS] [--tries N] [--qps N]
- *           [--repeat N] [--cancel-after MS] txt|mx|addrs NAME
+ *           [--repeat N] [--cancel-after MS] [--free-in-cb]
+ *           txt|mx|addrs NAME
  * With --repeat, N lookups are submitted at once ('#' in NAME becomes the
  * index) and a summary is printed; the exit status says whether every
  * callback ran exactly once.
@@ -18,8 +19,14 @@
 #include "util/slice.h"
 #include "util/xalloc.h"
 
-enum kind { K_TXT, K_MX, K_ADDRS };
+enum kind {
+  K_TXT,
+  K_MX,
+  K_ADDRS
+};
 
+/* One lookup's result and how many times its callback ran (must be 1;
+ * -1 marks a lookup whose submit failed, so no callback is expected). */
 struct job {
   int calls;
   union {
@@ -32,6 +39,8 @@ struct job {
 static struct ms_dns *g_dns;
 static size_t g_done;
 static uint64_t g_t0, g_last_cb;
+static bool g_free_in_cb;
+static struct ms_dns_stats g_st;
 
 static void on_done(void *arg)
 {
@@ -39,11 +48,22 @@ static void on_done(void *arg)
   j->calls++;
   g_done++;
   g_last_cb = uv_hrtime();
+  /* --free-in-cb: the first callback tears the resolver down (runs inside
+   * c-ares' own processing: the deferral path of ms_dns_free). */
+  if (g_free_in_cb && g_dns) {
+    struct ms_dns *d = g_dns;
+    g_dns = NULL;
+    ms_dns_stats(d, &g_st);
+    ms_dns_free(d);
+  }
 }
 
+/* --cancel-after: tear the resolver down mid-run; every lookup still in
+ * the FIFO or in flight must then complete as "canceled". */
 static void on_cancel(uv_timer_t *t)
 {
   uv_close((uv_handle_t *)t, NULL);
+  ms_dns_stats(g_dns, &g_st);
   ms_dns_free(g_dns);
   g_dns = NULL;
 }
@@ -86,42 +106,43 @@ static void put_addr(const struct ms_addr *a)
   printf("  addr %s\n", buf);
 }
 
+/* Human-readable dump of one filled result struct (single-lookup mode). */
 static void print_job(enum kind k, struct job *j)
 {
   switch (k) {
-  case K_TXT: {
-    struct ms_obs_txt *t = &j->u.txt;
-    printf("qname: %s\n", t->qname ? t->qname : "(null)");
-    put_dns("outcome", &t->dns);
-    for (size_t i = 0; i < t->n_cname; i++)
-      printf("  cname[%zu] %s\n", i, t->cname_chain[i]);
-    for (size_t i = 0; i < t->n_records; i++) {
-      printf("  record[%zu] len=%zu ", i, t->record_len[i]);
-      put_quoted(t->records[i], t->record_len[i]);
-      putchar('\n');
+    case K_TXT: {
+      struct ms_obs_txt *t = &j->u.txt;
+      printf("qname: %s\n", t->qname ? t->qname : "(null)");
+      put_dns("outcome", &t->dns);
+      for (size_t i = 0; i < t->n_cname; i++)
+        printf("  cname[%zu] %s\n", i, t->cname_chain[i]);
+      for (size_t i = 0; i < t->n_records; i++) {
+        printf("  record[%zu] len=%zu ", i, t->record_len[i]);
+        put_quoted(t->records[i], t->record_len[i]);
+        putchar('\n');
+      }
+      if (t->records_dropped)
+        printf("  records_dropped %zu\n", t->records_dropped);
+      break;
     }
-    if (t->records_dropped)
-      printf("  records_dropped %zu\n", t->records_dropped);
-    break;
-  }
-  case K_MX: {
-    struct ms_obs_mx *m = &j->u.mx;
-    put_dns("outcome", &m->dns);
-    printf("  null_mx %s\n", m->null_mx ? "true" : "false");
-    for (size_t i = 0; i < m->n_host; i++)
-      printf("  mx %u %s\n", m->host[i].preference, m->host[i].host);
-    if (m->hosts_dropped)
-      printf("  hosts_dropped %zu\n", m->hosts_dropped);
-    break;
-  }
-  case K_ADDRS: {
-    struct ms_obs_addrs *a = &j->u.addrs;
-    put_dns("a", &a->a);
-    put_dns("aaaa", &a->aaaa);
-    for (size_t i = 0; i < a->n_addr; i++)
-      put_addr(&a->addr[i]);
-    break;
-  }
+    case K_MX: {
+      struct ms_obs_mx *m = &j->u.mx;
+      put_dns("outcome", &m->dns);
+      printf("  null_mx %s\n", m->null_mx ? "true" : "false");
+      for (size_t i = 0; i < m->n_host; i++)
+        printf("  mx %u %s\n", m->host[i].preference, m->host[i].host);
+      if (m->hosts_dropped)
+        printf("  hosts_dropped %zu\n", m->hosts_dropped);
+      break;
+    }
+    case K_ADDRS: {
+      struct ms_obs_addrs *a = &j->u.addrs;
+      put_dns("a", &a->a);
+      put_dns("aaaa", &a->aaaa);
+      for (size_t i = 0; i < a->n_addr; i++)
+        put_addr(&a->addr[i]);
+      break;
+    }
   }
 }
 
@@ -134,6 +155,8 @@ static enum ms_dns_outcome job_outcome(enum kind k, const struct job *j)
   return j->u.addrs.a.outcome;
 }
 
+/* Frees what the lookup put in the result (ms_obs_mx has no cleanup of
+ * its own in obs.h, so the hosts are freed here). */
 static void job_cleanup(enum kind k, struct job *j)
 {
   if (k == K_TXT) {
@@ -166,9 +189,11 @@ static void make_name(const char *tmpl, long i, char *out, size_t cap)
 
 static void usage(void)
 {
-  fprintf(stderr, "usage: ms_dnsq [--resolver LIST] [--timeout MS] "
-                  "[--tries N] [--qps N] [--repeat N] [--cancel-after MS] "
-                  "txt|mx|addrs NAME\n");
+  fprintf(
+      stderr,
+      "usage: ms_dnsq [--resolver LIST] [--timeout MS] "
+      "[--tries N] [--qps N] [--repeat N] [--cancel-after MS] [--free-in-cb] "
+      "txt|mx|addrs NAME\n");
   exit(2);
 }
 
@@ -181,15 +206,20 @@ int main(int argc, char **argv)
       {"qps", required_argument, NULL, 'q'},
       {"repeat", required_argument, NULL, 'R'},
       {"cancel-after", required_argument, NULL, 'c'},
+      {"free-in-cb", no_argument, NULL, 'F'},
       {NULL, 0, NULL, 0},
   };
   struct ms_dns_config cfg = {NULL, 0, 0, 0};
   long repeat = 0, cancel_ms = -1, v;
   int c;
 
-  while ((c = getopt_long(argc, argv, "r:t:n:q:R:c:", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "r:t:n:q:R:c:F", opts, NULL)) != -1) {
     if (c == 'r') {
       cfg.servers = optarg;
+      continue;
+    }
+    if (c == 'F') {
+      g_free_in_cb = true;
       continue;
     }
     if (c == '?' || !parse_num(optarg, &v))
@@ -228,6 +258,9 @@ int main(int argc, char **argv)
     return 2;
   }
 
+  /* Submit everything before running the loop: this is what the scanner
+   * does with thousands of domains, and it checks that no callback runs
+   * inside a submitting call (g_done must still be 0 afterwards). */
   size_t n = repeat > 0 ? (size_t)repeat : 1;
   struct job *jobs = ms_xcalloc(n, sizeof(*jobs));
   size_t submitted = 0;
@@ -260,9 +293,12 @@ int main(int argc, char **argv)
   double ms = (double)(uv_hrtime() - g_t0) / 1e6;
   double cb_ms = g_last_cb ? (double)(g_last_cb - g_t0) / 1e6 : 0.0;
 
-  struct ms_dns_stats st;
-  ms_dns_stats(g_dns, &st);
-  ms_dns_free(g_dns); /* NULL-safe; closes handles */
+  struct ms_dns_stats st = g_st;
+  if (g_dns)
+    ms_dns_stats(g_dns, &st);
+  /* ms_dns_free only starts closing: the second run delivers the close
+   * callbacks that release the memory (ASan's leak check needs them). */
+  ms_dns_free(g_dns);
   uv_run(&loop, UV_RUN_DEFAULT);
 
   size_t bad = 0, hist[MS_DNS_CANCELED + 1] = {0};
@@ -285,8 +321,8 @@ int main(int argc, char **argv)
         printf("  %-10s %zu\n", ms_dns_outcome_name((enum ms_dns_outcome)o),
                hist[o]);
     }
-    printf("  stats: sent %lu answered %lu timeouts %lu\n", st.sent,
-           st.answered, st.timeouts);
+    printf("  stats: sent %lu answered %lu timeouts %lu queued %lu\n", st.sent,
+           st.answered, st.timeouts, st.queued);
   } else {
     printf("callback at %.1f ms (loop ran %.1f ms)\n", cb_ms, ms);
   }

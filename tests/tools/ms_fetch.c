@@ -27,7 +27,8 @@
 
 struct run;
 
-/* One fetch in flight and the result it fills. */
+/* One fetch in flight and the result it fills. A slot is reused: its
+ * result moves to r->last before the next fetch starts in it. */
 struct slot {
   struct run *r;
   struct ms_obs_fetch res;
@@ -50,6 +51,8 @@ struct run {
   int failed;      /* a local error stopped the run */
 };
 
+/* Output: one "key value" line per field, so the lab script can grep it;
+ * "(null)" stands for a NULL pointer. */
 static void print_str(const char *key, const char *v)
 {
   printf("%-16s %s\n", key, v ? v : "(null)");
@@ -73,6 +76,7 @@ static void print_body(const char *p, size_t n, size_t max)
   printf("\"%s\n", n > max ? "..." : "");
 }
 
+/* Every field of struct ms_obs_fetch that net/https.c fills. */
 static void print_result(const struct ms_obs_fetch *f)
 {
   const struct ms_cert_info *c = &f->cert;
@@ -176,6 +180,8 @@ static void start(struct slot *sl)
   r->started++;
 }
 
+/* "A,B,..." of IPv4/IPv6 literals into r->addrs (no names: ms_fetch
+ * never resolves, exactly like the fetcher it drives). */
 static bool parse_addrs(const char *list, struct run *r)
 {
   struct ms_slice rest = ms_slice_cstr(list);
@@ -200,11 +206,14 @@ static bool parse_addrs(const char *list, struct run *r)
   return r->n_addrs > 0;
 }
 
+/* A decimal option value in 0..max (no sign, at most 9 digits). */
 static bool parse_num(const char *s, uint64_t max, uint64_t *out)
 {
   return ms_slice_parse_u64(ms_slice_cstr(s), 9, out) && *out <= max;
 }
 
+/* User + system CPU of this process: the cost of the fetches, the
+ * handshakes included, without the server's share. */
 static double cpu_seconds(void)
 {
   struct rusage ru;
@@ -300,6 +309,8 @@ int main(int argc, char **argv)
   uv_timer_init(r.loop, &r.cancel_timer);
   r.cancel_timer.data = &r;
 
+  /* Measured from the first fetch to the empty loop: start-up (store
+   * load, curl_global_init) is excluded, teardown too. */
   double cpu0 = cpu_seconds();
   uint64_t t0 = uv_hrtime();
   if (r.cancel_after)
@@ -318,6 +329,8 @@ int main(int argc, char **argv)
            "wall %.3f s\n",
            "repeat", r.done, r.ok, r.canceled,
            r.done ? cpu * 1000.0 / (double)r.done : 0.0, wall);
+  /* Teardown in dependency order; the second uv_run lets the fetcher's
+   * handles close so LeakSanitizer sees nothing left. */
   ms_obs_fetch_cleanup(&r.last);
   for (size_t i = 0; i < r.n_slots; i++)
     ms_obs_fetch_cleanup(&r.slot[i].res);

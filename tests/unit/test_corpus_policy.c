@@ -24,23 +24,22 @@ struct cexp {
 /* Reasoned from each file's bytes (cat -A) and data/verdict.md. */
 static const struct cexp expect[] = {
     {"001", "", true},
-    {"002", "", true}, /* CRLF */
+    {"002", "", true},                              /* CRLF */
     {"003", "MAX_AGE_INVALID MODE_TESTING", false}, /* max_age: enforce */
     {"005", "MODE_TESTING", true},                  /* no final EOL */
     {"006", "", true},
-    {"007", "ENCODING", true},                     /* BOM */
-    {"008", "ENCODING TRAILING_BLANK_LINE", true}, /* BOM, CRLF blank */
+    {"007", "ENCODING", true},                       /* BOM */
+    {"008", "ENCODING TRAILING_BLANK_LINE", true},   /* BOM, CRLF blank */
     {"013", "FIELD_UNKNOWN VERSION_MISSING", false}, /* eversion */
     /* template: mode and max_age with comments, mx with comments (whitespace
      * inside, so invalid; the trailing '.' is not a TRAILING_DOT then), two
      * indented comment lines */
-    {"014", "MODE_INVALID MX_INVALID MX_INVALID SYNTAX MAX_AGE_INVALID",
-     false},
+    {"014", "MODE_INVALID MX_INVALID MX_INVALID SYNTAX MAX_AGE_INVALID", false},
     {"015", "MODE_INVALID MX_INVALID MAX_AGE_INVALID", false},
     {"017", "MODE_TESTING", true},
     {"018", "MODE_INVALID MAX_AGE_INVALID", false}, /* mx WSP is trimmed */
-    {"019", "", true},                               /* "STSv1 " trimmed */
-    {"020", "SPACING MODE_TESTING", true},           /* dup mx is fine */
+    {"019", "", true},                              /* "STSv1 " trimmed */
+    {"020", "SPACING MODE_TESTING", true},          /* dup mx is fine */
     {"021", "SPACING MODE_TESTING", true},
     {"022", "MAX_AGE_SHORT MODE_TESTING", true}, /* max_age 60 */
     {"023", "SPACING MODE_TESTING MX_TRAILING_DOT MX_TRAILING_DOT", true},
@@ -202,8 +201,8 @@ static void test_corpus_expectations(void)
       continue;
     sort_words(e->codes, want, sizeof(want));
     codes_of(f, got, sizeof(got));
-    MS_CHECK_ROW(strcmp(want, got) == 0, "%s: codes want [%s] got [%s]",
-                 e->id, want, got);
+    MS_CHECK_ROW(strcmp(want, got) == 0, "%s: codes want [%s] got [%s]", e->id,
+                 want, got);
     MS_CHECK_ROW(p->usable == e->usable, "%s: usable want %d got %d", e->id,
                  e->usable, p->usable);
     free(body);
@@ -255,13 +254,12 @@ static void test_corpus_all_files_parse(void)
         continue;
       seen++;
       /* Invariants that hold for any input. */
-      MS_CHECK_ROW(p->n_mx <= MS_POLICY_MX_MAX && f->dropped == 0,
-                   "%s: caps", id);
+      MS_CHECK_ROW(p->n_mx <= MS_POLICY_MX_MAX && f->dropped == 0, "%s: caps",
+                   id);
       MS_CHECK_ROW(!p->usable || p->version_ok, "%s: usable without version",
                    id);
       if (!known_id(id))
-        fprintf(stderr, "\n  note: corpus file %s has no expectation row",
-                id);
+        fprintf(stderr, "\n  note: corpus file %s has no expectation row", id);
       free(body);
     }
     closedir(dir);

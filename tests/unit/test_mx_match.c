@@ -85,8 +85,7 @@ static void test_match_table(void)
     /* Property: letter case of the host never matters. */
     upper(r->host, up, sizeof(up));
     got = ms_mx_match(ms_slice_cstr(r->pattern), ms_slice_cstr(up));
-    MS_CHECK_ROW(got == r->match, "%zu upper: '%s' vs '%s'", i, r->pattern,
-                 up);
+    MS_CHECK_ROW(got == r->match, "%zu upper: '%s' vs '%s'", i, r->pattern, up);
     /* Property: one trailing dot on a host without one never matters. */
     size_t n = strlen(r->host);
     if (n && r->host[n - 1] != '.') {
@@ -104,8 +103,7 @@ static void test_match_not_nul_terminated(void)
   static const char pat[] = "*.example.comXX";
   static const char host[] = "mx.example.comYY";
   CU_ASSERT_TRUE(ms_mx_match(ms_slice_make(pat, 13), ms_slice_make(host, 14)));
-  CU_ASSERT_FALSE(
-      ms_mx_match(ms_slice_make(pat, 15), ms_slice_make(host, 14)));
+  CU_ASSERT_FALSE(ms_mx_match(ms_slice_make(pat, 15), ms_slice_make(host, 14)));
   CU_ASSERT_FALSE(ms_mx_match(ms_slice_make(pat, 13), ms_slice_make(host, 0)));
 }
 
@@ -166,8 +164,8 @@ static void test_pattern_validity(void)
   for (size_t i = 0; i < sizeof(valid_rows) / sizeof(valid_rows[0]); i++) {
     const struct valid_row *r = &valid_rows[i];
     const char *why = ms_mx_pattern_problem(ms_slice_cstr(r->pattern));
-    MS_CHECK_ROW((why == NULL) == r->valid, "%zu: '%s' got %s", i,
-                 r->pattern, why ? why : "valid");
+    MS_CHECK_ROW((why == NULL) == r->valid, "%zu: '%s' got %s", i, r->pattern,
+                 why ? why : "valid");
     MS_CHECK_ROW(ms_mx_pattern_valid(ms_slice_cstr(r->pattern)) == r->valid,
                  "%zu: '%s'", i, r->pattern);
     if (!r->valid && why)

@@ -115,6 +115,9 @@ static void build_invalid(struct ms_obs *o, struct ms_verdict *v)
                   "illegal character '%c'", '_');
 }
 
+/* Expect: the 0xFF byte as U+00FF (UTF-8 C3 BF) in both members, the
+ * control characters of the line escaped by jansson, every evidence
+ * member null, the catalogue severity for a DEFAULT item. */
 static const char want_invalid[] =
     "{\"domain\":\"bad_name!.example\xc3\xbf\",\"duration_ms\":0,"
     "\"findings\":[{\"code\":\"INPUT_INVALID_NAME\",\"detail\":\"illegal "
@@ -149,6 +152,9 @@ static void build_none(struct ms_obs *o, struct ms_verdict *v)
   ms_findings_add(&v->findings, MS_F_TLSRPT_MISSING, MS_SEV_INFO, NULL, NULL);
 }
 
+/* Expect: input present (it differs), sts_record with no records and a
+ * null id, a policy member although no fetch ran (the host lookup did),
+ * covered_by null without a policy. */
 static const char want_none[] =
     "{\"domain\":\"example.org\",\"duration_ms\":37,\"findings\":[{\"code\":"
     "\"STS_RECORD_MISSING\",\"message\":\"no MTA-STS TXT record at "
@@ -265,6 +271,9 @@ static void build_full(struct ms_obs *o, struct ms_verdict *v)
                   "%s", "_mta-sts.example.net");
 }
 
+/* Expect: the CRLF body escaped (\r\n), mx patterns and mode as
+ * written, covered_by from mx_covered_by, days_left 60 (60 days and an
+ * hour), the unresolved MODE item written as info, sorted keys. */
 static const char want_full[] =
     "{\"domain\":\"example.org\",\"duration_ms\":412,\"findings\":[{\"code\":"
     "\"MX_NOT_COVERED\",\"message\":\"an MX host matches no policy mx "
@@ -359,6 +368,10 @@ static void build_bytes(struct ms_obs *o, struct ms_verdict *v)
                   "%s", "byte 0xe9 at offset 93");
 }
 
+/* Expect: stray bytes as U+00XX, the NUL as \u0000, the BOM and the
+ * valid 4-byte sequence untouched, body_base64 with the exact bytes, the
+ * out-of-range covered_by index as null, mode null at the top level but
+ * the raw mode value in policy.mode. */
 static const char want_bytes[] =
     "{\"domain\":\"example.net\",\"duration_ms\":5,\"findings\":[{\"code\":"
     "\"POLICY_ENCODING\",\"detail\":\"byte 0xe9 at offset 93\",\"message\":"
@@ -427,6 +440,9 @@ static void build_broken(struct ms_obs *o, struct ms_verdict *v)
                   "Location: %s", f->location);
 }
 
+/* Expect: mx [] for the null MX, bytes/body null without a body, all
+ * five error names in order, days_left -4 (3 days and 1 second ago),
+ * not_before at the epoch. */
 static const char want_broken[] =
     "{\"domain\":\"example.com\",\"duration_ms\":10000,\"findings\":"
     "[{\"code\":\"DNS_TIMEOUT\",\"message\":\"the configured resolver did "
