@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/xalloc.h"
+
 const char *ms_dns_outcome_name(enum ms_dns_outcome o)
 {
   static const char *const names[] = {
@@ -95,6 +97,65 @@ void ms_obs_fetch_cleanup(struct ms_obs_fetch *f)
   memset(f, 0, sizeof(*f));
 }
 
+const char *ms_smtp_outcome_name(enum ms_smtp_outcome o)
+{
+  static const char *const names[] = {
+      [MS_SMTP_NOT_RUN] = "not_run",
+      [MS_SMTP_OK] = "ok",
+      [MS_SMTP_CONNECT_FAILED] = "connect_failed",
+      [MS_SMTP_TIMEOUT] = "timeout",
+      [MS_SMTP_NO_BANNER] = "no_banner",
+      [MS_SMTP_BANNER_REJECTED] = "banner_rejected",
+      [MS_SMTP_EHLO_FAILED] = "ehlo_failed",
+      [MS_SMTP_NO_STARTTLS] = "no_starttls",
+      [MS_SMTP_STARTTLS_REFUSED] = "starttls_refused",
+      [MS_SMTP_TLS_FAILED] = "tls_failed",
+      [MS_SMTP_PROTOCOL_ERROR] = "protocol_error",
+      [MS_SMTP_SKIPPED] = "skipped",
+      [MS_SMTP_CANCELED] = "canceled",
+  };
+  if ((unsigned)o >= sizeof(names) / sizeof(names[0]))
+    return "unknown";
+  return names[o];
+}
+
+void ms_obs_smtp_cleanup(struct ms_obs_smtp *s)
+{
+  free(s->banner);
+  free(s->tls_protocol);
+  free(s->tls_cipher);
+  free(s->error);
+  ms_cert_info_cleanup(&s->cert);
+  memset(s, 0, sizeof(*s));
+}
+
+static char *dup_or_null(const char *s)
+{
+  return s ? ms_xstrdup(s) : NULL;
+}
+
+void ms_cert_info_copy(struct ms_cert_info *dst,
+                       const struct ms_cert_info *src)
+{
+  *dst = *src;
+  dst->subject = dup_or_null(src->subject);
+  dst->issuer = dup_or_null(src->issuer);
+  for (size_t i = 0; i < src->n_san; i++)
+    dst->san[i] = dup_or_null(src->san[i]);
+  dst->verify_error = dup_or_null(src->verify_error);
+  dst->untrusted_reason = dup_or_null(src->untrusted_reason);
+}
+
+void ms_obs_smtp_copy(struct ms_obs_smtp *dst, const struct ms_obs_smtp *src)
+{
+  *dst = *src;
+  dst->banner = dup_or_null(src->banner);
+  dst->tls_protocol = dup_or_null(src->tls_protocol);
+  dst->tls_cipher = dup_or_null(src->tls_cipher);
+  dst->error = dup_or_null(src->error);
+  ms_cert_info_copy(&dst->cert, &src->cert);
+}
+
 void ms_obs_init(struct ms_obs *o)
 {
   memset(o, 0, sizeof(*o));
@@ -111,6 +172,12 @@ void ms_obs_cleanup(struct ms_obs *o)
   for (size_t i = 0; i < o->mx.n_host; i++) {
     free(o->mx.host[i].host);
     ms_obs_addrs_cleanup(&o->mx.host[i].addrs);
+    if (o->mx.host[i].smtp) {
+      for (size_t j = 0; j < o->mx.host[i].addrs.n_addr; j++)
+        ms_obs_smtp_cleanup(&o->mx.host[i].smtp[j]);
+      free(o->mx.host[i].smtp);
+    }
+    ms_obs_dns_cleanup(&o->mx.host[i].tlsa);
   }
   ms_obs_fetch_cleanup(&o->policy);
   ms_obs_init(o);

@@ -55,6 +55,7 @@ struct ms_obs_txt {
   size_t record_len[MS_TXT_RECORDS_MAX];/* may contain NUL bytes */
   size_t n_records;
   size_t records_dropped;               /* beyond MS_TXT_RECORDS_MAX */
+  size_t records_truncated;             /* cut at MS_TXT_RECORD_MAX */
   char *cname_chain[MS_CNAME_MAX];      /* alias targets, in order */
   size_t n_cname;
 };
@@ -64,22 +65,6 @@ struct ms_obs_addrs {
   struct ms_obs_dns a, aaaa;
   struct ms_addr addr[MS_ADDRS_MAX];
   size_t n_addr;
-};
-
-struct ms_obs_mx_host {
-  char *host;          /* lower case, no trailing dot */
-  uint16_t preference;
-  struct ms_obs_addrs addrs;
-  size_t n_private;    /* addresses withheld by the SSRF guard */
-};
-
-struct ms_obs_mx {
-  struct ms_obs_dns dns;
-  bool null_mx;        /* a single "MX 0 ." */
-  bool implicit;       /* no MX: the domain itself is the MX (RFC 5321) */
-  struct ms_obs_mx_host host[MS_MX_HOSTS_MAX];
-  size_t n_host;
-  size_t hosts_dropped;
 };
 
 /* Certificate verify problems, collected without aborting the handshake. */
@@ -103,6 +88,73 @@ struct ms_cert_info {
   char *verify_error;    /* its text, NULL when none */
   char *untrusted_reason;/* "self-signed", "unknown issuer", ... or NULL */
 };
+
+/* Outcome of one STARTTLS probe of one (MX host, address) pair. */
+enum ms_smtp_outcome {
+  MS_SMTP_NOT_RUN = 0,
+  MS_SMTP_OK,               /* STARTTLS + handshake + second EHLO done */
+  MS_SMTP_CONNECT_FAILED,   /* refused, unreachable */
+  MS_SMTP_TIMEOUT,          /* a stage did not complete in time */
+  MS_SMTP_NO_BANNER,        /* closed before a greeting */
+  MS_SMTP_BANNER_REJECTED,  /* greeting other than 220 (e.g. 554) */
+  MS_SMTP_EHLO_FAILED,      /* EHLO (and HELO) refused */
+  MS_SMTP_NO_STARTTLS,      /* EHLO does not advertise STARTTLS */
+  MS_SMTP_STARTTLS_REFUSED, /* STARTTLS answered with other than 220 */
+  MS_SMTP_TLS_FAILED,       /* handshake failed (not a certificate issue) */
+  MS_SMTP_PROTOCOL_ERROR,   /* garbage, over-long line or reply, EOF */
+  MS_SMTP_SKIPPED,          /* not probed (port 25 blocked, --no-smtp) */
+  MS_SMTP_CANCELED
+};
+
+const char *ms_smtp_outcome_name(enum ms_smtp_outcome o);
+
+struct ms_obs_smtp {
+  enum ms_smtp_outcome outcome;
+  char address[MS_ADDR_STR_MAX]; /* the address probed */
+  bool shared;          /* the result came from another domain's probe */
+  int banner_code;      /* 0 when none */
+  char *banner;         /* first line of the greeting (capped) or NULL */
+  int ehlo_code;
+  bool starttls_offered;
+  int starttls_code;    /* reply to STARTTLS, 0 when not sent */
+  int ehlo_tls_code;    /* reply to the EHLO after TLS, 0 when not sent */
+  char *tls_protocol;   /* "TLSv1.3" or NULL */
+  char *tls_cipher;
+  int tls_version;      /* numeric (0x0304 for TLS 1.3), 0 when none */
+  struct ms_cert_info cert;
+  char *error;          /* what went wrong, for the record */
+  int64_t duration_ms;
+};
+
+void ms_obs_smtp_cleanup(struct ms_obs_smtp *s);
+/* Deep copy of src into dst (dst is overwritten, not freed first). */
+void ms_obs_smtp_copy(struct ms_obs_smtp *dst, const struct ms_obs_smtp *src);
+void ms_cert_info_copy(struct ms_cert_info *dst,
+                       const struct ms_cert_info *src);
+
+struct ms_obs_mx_host {
+  char *host;          /* lower case, no trailing dot */
+  uint16_t preference;
+  struct ms_obs_addrs addrs;
+  size_t n_private;    /* addresses withheld by the SSRF guard */
+  /* STARTTLS probes: NULL when none were planned, else an array of
+   * addrs.n_addr entries (smtp[i] is for addrs.addr[i]); an entry's outcome
+   * is NOT_RUN when that address was not probed (private address). */
+  struct ms_obs_smtp *smtp;
+  bool probed;         /* probes were planned for this host */
+  struct ms_obs_dns tlsa; /* TLSA _25._tcp.<host>; NOT_RUN when skipped */
+  bool has_tlsa;       /* at least one TLSA record */
+};
+
+struct ms_obs_mx {
+  struct ms_obs_dns dns;
+  bool null_mx;        /* a single "MX 0 ." */
+  bool implicit;       /* no MX: the domain itself is the MX (RFC 5321) */
+  struct ms_obs_mx_host host[MS_MX_HOSTS_MAX];
+  size_t n_host;
+  size_t hosts_dropped;
+};
+
 
 enum ms_fetch_outcome {
   MS_FETCH_NOT_RUN = 0,
@@ -142,7 +194,8 @@ struct ms_obs_fetch {
 };
 
 struct ms_obs {
-  char domain[254];        /* normalised name ("" when input invalid) */
+  char domain[254];
+  bool smtp_blocked;       /* probes skipped: outbound port 25 blocked */        /* normalised name ("" when input invalid) */
   char *input;             /* the input line as given */
   bool input_invalid;
   char input_why[128];     /* why the line is not a domain name */
