@@ -171,12 +171,12 @@ void ms_obs_cleanup(struct ms_obs *o)
   ms_obs_dns_cleanup(&o->mx.dns);
   for (size_t i = 0; i < o->mx.n_host; i++) {
     free(o->mx.host[i].host);
-    ms_obs_addrs_cleanup(&o->mx.host[i].addrs);
     if (o->mx.host[i].smtp) {
       for (size_t j = 0; j < o->mx.host[i].addrs.n_addr; j++)
         ms_obs_smtp_cleanup(&o->mx.host[i].smtp[j]);
       free(o->mx.host[i].smtp);
     }
+    ms_obs_addrs_cleanup(&o->mx.host[i].addrs);
     ms_obs_dns_cleanup(&o->mx.host[i].tlsa);
   }
   ms_obs_fetch_cleanup(&o->policy);
