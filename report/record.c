@@ -388,6 +388,108 @@ static json_t *certificate(const struct ms_cert_info *c, int64_t now)
   return o;
 }
 
+/* The scan's own clock in Unix seconds (the start of the domain's scan),
+ * clamped to the RFC 3339 range, for days_left. */
+static int64_t scan_now(const struct ms_obs *obs)
+{
+  int64_t now = floor_div(obs->started_ms, 1000);
+  if (now < TIME_MIN)
+    now = TIME_MIN;
+  if (now > TIME_MAX)
+    now = TIME_MAX;
+  return now;
+}
+
+/* A reply code, or null when that step never got an answer (0). */
+static json_t *code_or_null(int code)
+{
+  return code > 0 ? json_integer(code) : json_null();
+}
+
+/* The text of probe j's address: the probe's own, else the lookup's. */
+static json_t *probe_address(const struct ms_obs_mx_host *h, size_t j)
+{
+  const struct ms_obs_smtp *s = &h->smtp[j];
+  size_t n = strnlen(s->address, sizeof(s->address));
+  if (n > 0)
+    return ms_record_string(s->address, n);
+  char buf[MS_ADDR_STR_MAX];
+  buf[0] = '\0';
+  ms_addr_format(&h->addrs.addr[j], buf, sizeof(buf));
+  return ms_record_string(buf, strnlen(buf, sizeof(buf)));
+}
+
+/* One probe of one (host, address) pair, every step's evidence. */
+static json_t *probe_member(const struct ms_obs_mx_host *h, size_t j,
+                            int64_t now)
+{
+  const struct ms_obs_smtp *s = &h->smtp[j];
+  json_t *o = must(json_object());
+  put(o, "address", probe_address(h, j));
+  put(o, "outcome", static_str(ms_smtp_outcome_name(s->outcome)));
+  put(o, "shared", json_boolean(s->shared));
+  put(o, "banner_code", code_or_null(s->banner_code));
+  put(o, "banner", cstr_or_null(s->banner));
+  put(o, "ehlo_code", code_or_null(s->ehlo_code));
+  put(o, "starttls_offered", json_boolean(s->starttls_offered));
+  put(o, "starttls_code", code_or_null(s->starttls_code));
+  put(o, "ehlo_tls_code", code_or_null(s->ehlo_tls_code));
+  put(o, "protocol", cstr_or_null(s->tls_protocol));
+  put(o, "cipher", cstr_or_null(s->tls_cipher));
+  put(o, "certificate", certificate(&s->cert, now));
+  put(o, "error", cstr_or_null(s->error));
+  put(o, "duration_ms",
+      json_integer(s->duration_ms > 0 ? (json_int_t)s->duration_ms : 0));
+  return o;
+}
+
+/* mx[i].smtp: null when no probes were planned for the host, else a
+ * summary over its addresses and the per-address evidence.
+ *  - reachable: some address greeted with 220;
+ *  - starttls: every address that answered EHLO after a 220 greeting
+ *    offered STARTTLS; null when none got that far (a probe that timed
+ *    out after the greeting tells nothing about STARTTLS);
+ *  - protocol, cipher, certificate, verify_error: of the first address
+ *    whose probe completed (outcome ok), else null;
+ *  - tlsa: _25._tcp.<host> has TLSA records. */
+static json_t *smtp_member(const struct ms_obs_mx_host *h, int64_t now)
+{
+  if (!h->smtp)
+    return json_null();
+  size_t n = min_size(h->addrs.n_addr, MS_ADDRS_MAX);
+  bool reachable = false, any_ehlo = false, all_tls = true;
+  const struct ms_obs_smtp *first_ok = NULL;
+  json_t *addrs = must(json_array());
+  for (size_t j = 0; j < n; j++) {
+    const struct ms_obs_smtp *s = &h->smtp[j];
+    if (s->banner_code == 220) {
+      reachable = true;
+      if (s->ehlo_code > 0) {
+        any_ehlo = true;
+        all_tls = all_tls && s->starttls_offered;
+      }
+    }
+    if (!first_ok && s->outcome == MS_SMTP_OK)
+      first_ok = s;
+    push(addrs, probe_member(h, j, now));
+  }
+  json_t *o = must(json_object());
+  put(o, "reachable", json_boolean(reachable));
+  put(o, "starttls", any_ehlo ? json_boolean(all_tls) : json_null());
+  put(o, "protocol",
+      first_ok ? cstr_or_null(first_ok->tls_protocol) : json_null());
+  put(o, "cipher", first_ok ? cstr_or_null(first_ok->tls_cipher) : json_null());
+  put(o, "certificate",
+      first_ok ? certificate(&first_ok->cert, now) : json_null());
+  put(o, "verify_error",
+      first_ok && first_ok->cert.present
+          ? cstr_or_null(first_ok->cert.verify_error)
+          : json_null());
+  put(o, "tlsa", json_boolean(h->has_tlsa));
+  put(o, "addresses", addrs);
+  return o;
+}
+
 /* policy_tls: protocol, cipher and certificate of the policy fetch; null
  * when the handshake never got that far. */
 static json_t *policy_tls_member(const struct ms_obs *obs)
@@ -395,22 +497,17 @@ static json_t *policy_tls_member(const struct ms_obs *obs)
   const struct ms_obs_fetch *f = &obs->policy;
   if (!f->tls_protocol && !f->cert.present)
     return json_null();
-  int64_t now = floor_div(obs->started_ms, 1000);
-  if (now < TIME_MIN)
-    now = TIME_MIN;
-  if (now > TIME_MAX)
-    now = TIME_MAX;
   json_t *o = must(json_object());
   put(o, "protocol", cstr_or_null(f->tls_protocol));
   put(o, "cipher", cstr_or_null(f->tls_cipher));
-  put(o, "certificate", certificate(&f->cert, now));
+  put(o, "certificate", certificate(&f->cert, scan_now(obs)));
   return o;
 }
 
 /* mx: every MX host in answer order with the first policy pattern that
  * covers it (v->mx_covered_by, checked against the pattern count). A null
- * MX gives [], since there is nothing to deliver to. The smtp member is
- * reserved for the STARTTLS probe and null until that lands. */
+ * MX gives [], since there is nothing to deliver to. smtp is the STARTTLS
+ * probe evidence (smtp_member), null when the host was not probed. */
 static json_t *mx_member(const struct ms_obs *obs, const struct ms_verdict *v)
 {
   const struct ms_obs_mx *mx = &obs->mx;
@@ -432,7 +529,7 @@ static json_t *mx_member(const struct ms_obs *obs, const struct ms_verdict *v)
     put(o, "covered_by",
         covered ? slice_str(v->policy.mx[idx].pattern) : json_null());
     put(o, "implicit", json_boolean(mx->implicit));
-    put(o, "smtp", json_null());
+    put(o, "smtp", smtp_member(h, scan_now(obs)));
     push(a, o);
   }
   return a;

@@ -2,7 +2,9 @@
  * One domain's observations and verdict -> the JSON record of
  * ../shared/spec/output.md (jansson; pure, no I/O). Evidence members are
  * null or absent when the step did not run. Network bytes that are not
- * UTF-8 are escaped as \u00XX code points, never dropped.
+ * UTF-8 are escaped as \u00XX code points, never dropped. mx[].smtp
+ * carries the STARTTLS probe evidence of each MX host (a summary plus one
+ * entry per address), null when the host was not probed.
  * Tests: tests/unit/test_record.c; the lab validates every record against
  * data/schema/record.schema.json.
  */

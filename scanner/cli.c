@@ -31,6 +31,9 @@ enum {
   OPT_DRY_RUN,
   OPT_LIST_FINDINGS,
   OPT_HELP_MAN,
+  OPT_SMTP_PORT,
+  OPT_EHLO_NAME,
+  OPT_SUMMARY,
 };
 
 struct opt {
@@ -61,7 +64,7 @@ static const struct opt opts[] = {
      "limit for each network operation: a DNS lookup (all tries), a policy "
      "fetch (default 10)"},
     {"deadline", OPT_DEADLINE, required_argument, "SECONDS",
-     "limit for all checks of one domain (default 4 x --timeout); then "
+     "limit for all checks of one domain (default 6 x --timeout); then "
      "SCAN_DEADLINE and the partial results are written"},
     {"cert-warn-days", OPT_CERT_WARN, required_argument, "N",
      "warn about certificates expiring within N days (default 14)"},
@@ -69,6 +72,11 @@ static const struct opt opts[] = {
      "start at most N DNS queries per second (default 0: no cap)"},
     {"no-smtp", OPT_NO_SMTP, no_argument, NULL,
      "skip STARTTLS probing of MX hosts"},
+    {"smtp-port", OPT_SMTP_PORT, required_argument, "N",
+     "port of the STARTTLS probes (default 25; for labs)"},
+    {"ehlo-name", OPT_EHLO_NAME, required_argument, "NAME",
+     "name the probe sends in EHLO, so MX operators can identify the "
+     "scanner (default: this machine's host name)"},
     {"probe-all", OPT_PROBE_ALL, no_argument, NULL,
      "probe the MX hosts of every domain, not only of domains that publish "
      "MTA-STS"},
@@ -76,6 +84,9 @@ static const struct opt opts[] = {
      "contact policy and MX hosts even when they resolve to loopback, "
      "private or link-local addresses (off by default: SSRF guard; labs on "
      "loopback need it)"},
+    {"summary", OPT_SUMMARY, required_argument, "FILE",
+     "write the run's counters (domains per status, DNS, HTTPS and SMTP "
+     "probes made and shared, wall time) as one JSON object to FILE"},
     {"previous", OPT_PREVIOUS, required_argument, "FILE",
      "results of an earlier run (JSON Lines) for HISTORY_* findings"},
     {"shard", OPT_SHARD, required_argument, "K/N",
@@ -215,6 +226,7 @@ enum ms_cli_result ms_cli_parse(int argc, char **argv, struct ms_config *cfg)
   cfg->deadline_ms = 0;
   cfg->cert_warn_days = 14;
   cfg->progress = -1;
+  cfg->smtp_port = 25;
   for (size_t i = 0; i < N_OPTS; i++) {
     longopts[i].name = opts[i].name;
     longopts[i].has_arg = opts[i].has_arg;
@@ -281,6 +293,21 @@ enum ms_cli_result ms_cli_parse(int argc, char **argv, struct ms_config *cfg)
         break;
       case OPT_ALLOW_PRIVATE:
         cfg->allow_private = true;
+        break;
+      case OPT_SMTP_PORT:
+        if (parse_int(optarg, 1, 65535, &v))
+          cfg->smtp_port = (int)v;
+        else
+          ok = bad("smtp-port", optarg, "a port number from 1 to 65535");
+        break;
+      case OPT_EHLO_NAME:
+        if (optarg[0] && strlen(optarg) <= 253 && !strpbrk(optarg, " \t\r\n"))
+          cfg->ehlo_name = optarg;
+        else
+          ok = bad("ehlo-name", optarg, "a host name without spaces");
+        break;
+      case OPT_SUMMARY:
+        cfg->summary = optarg;
         break;
       case OPT_PREVIOUS:
         cfg->previous = optarg;
@@ -349,13 +376,10 @@ enum ms_cli_result ms_cli_parse(int argc, char **argv, struct ms_config *cfg)
     return MS_CLI_USAGE;
   }
   if (cfg->deadline_ms == 0) {
-    long d = 4L * cfg->timeout_ms;
+    /* Discovery (DNS, then the fetch) and the probes (up to 3 stages) may
+     * each take a timeout; 6 x leaves room for all of them. */
+    long d = 6L * cfg->timeout_ms;
     cfg->deadline_ms = d > INT_MAX ? INT_MAX : (int)d;
-  }
-  if (cfg->previous) {
-    fprintf(stderr, "mtasts-scan: --previous is not implemented in this "
-                    "version yet (history comes with the report tool)\n");
-    return MS_CLI_USAGE;
   }
   return MS_CLI_RUN;
 }

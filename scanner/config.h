@@ -33,6 +33,9 @@ struct ms_config {
   enum ms_fail_on fail_on; /* --fail-on LEVEL */
   bool dry_run;            /* --dry-run: parse input, print, no network */
   const char *previous;    /* --previous FILE (history; later issue) */
+  int smtp_port;           /* --smtp-port N; default 25 */
+  const char *ehlo_name;   /* --ehlo-name NAME; default: the host name */
+  const char *summary;     /* --summary FILE: run counters as JSON */
 };
 
 #endif

@@ -4,10 +4,11 @@
  * fill the job's own observation structs in place), decrements
  * job->pending and calls job_step(), the one join-and-decide point.
  *
- *   INIT -> DISCOVER -> REPORT -> DONE
+ *   INIT -> DISCOVER -> [PROBE ->] REPORT -> DONE
  *
  * DISCOVER runs every lookup in parallel and starts the dependent ones as
- * answers arrive. REPORT hands the observations to the scanner; DONE waits
+ * answers arrive. PROBE runs the STARTTLS probes and TLSA lookups of the MX
+ * hosts when core/plan.c says the domain is to be probed. REPORT hands the observations to the scanner; DONE waits
  * for the callbacks still outstanding (c-ares has no per-query cancel) and
  * for the deadline timer to close, then frees the job.
  */
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "core/addr.h"
+#include "core/plan.h"
 #include "util/container.h"
 #include "util/xalloc.h"
 
@@ -27,6 +29,7 @@
 enum job_state {
   JOB_INIT,
   JOB_DISCOVER, /* lookups and the policy fetch in flight */
+  JOB_PROBE,    /* STARTTLS probes and TLSA lookups in flight */
   JOB_REPORT,   /* observations final: reported to the scanner */
   JOB_DONE,     /* waiting for outstanding callbacks and handles */
   JOB_STATE_COUNT
@@ -50,11 +53,12 @@ struct ms_job {
   char sts_name[MS_DOMAIN_NAME_BUF];
   char tlsrpt_name[MS_DOMAIN_NAME_BUF];
   char policy_host[MS_DOMAIN_NAME_BUF];
+  char tlsa_name[MS_MX_HOSTS_MAX][MS_DOMAIN_NAME_BUF];
   struct mx_ctx mx_ctx[MS_MX_HOSTS_MAX];
 };
 
 static const char *const state_names[JOB_STATE_COUNT] = {
-    "INIT", "DISCOVER", "REPORT", "DONE"};
+    "INIT", "DISCOVER", "PROBE", "REPORT", "DONE"};
 
 static void job_enter(struct ms_job *job, enum job_state next);
 
@@ -89,13 +93,32 @@ static void maybe_free(struct ms_job *job)
     uv_close((uv_handle_t *)&job->kick, on_handle_closed);
 }
 
-/* The join point: when nothing is outstanding, the domain is done. */
+/* True when the probes are to run (pure decision in core/plan.c). */
+static bool want_probes(const struct ms_job *job)
+{
+  const struct ms_config *cfg = job->env->cfg;
+  return job->env->smtp && !job->obs.deadline_hit &&
+         ms_plan_probe_domain(&job->obs, cfg->probe_all, cfg->no_smtp);
+}
+
+/* The join point: when nothing is outstanding, the next state. */
 static void job_step(struct ms_job *job)
 {
-  if (job->state == JOB_DISCOVER && job->pending == 0)
-    job_enter(job, JOB_REPORT);
-  else if (job->state == JOB_DONE)
-    maybe_free(job);
+  if (job->pending != 0 && job->state != JOB_DONE)
+    return;
+  switch (job->state) {
+    case JOB_DISCOVER:
+      job_enter(job, want_probes(job) ? JOB_PROBE : JOB_REPORT);
+      break;
+    case JOB_PROBE:
+      job_enter(job, JOB_REPORT);
+      break;
+    case JOB_DONE:
+      maybe_free(job);
+      break;
+    default:
+      break;
+  }
 }
 
 /* Splits addrs into the ones that may be contacted (copied to out) and
@@ -193,10 +216,46 @@ static void on_txt(void *arg)
   job_step(job);
 }
 
+static void on_probe_done(void *arg)
+{
+  struct ms_job *job = arg;
+  job->pending--;
+  job_step(job);
+}
+
+/* Starts the probes of every MX host on every address the SSRF guard
+ * allows, and the host's TLSA lookup (RFC 7672 _25._tcp.<host>). */
+static void start_probes(struct ms_job *job)
+{
+  struct ms_obs_mx *mx = &job->obs.mx;
+  const struct ms_config *cfg = job->env->cfg;
+  for (size_t i = 0; i < mx->n_host; i++) {
+    struct ms_obs_mx_host *h = &mx->host[i];
+    if (h->addrs.n_addr == 0)
+      continue;
+    h->probed = true;
+    h->smtp = ms_xcalloc(h->addrs.n_addr, sizeof(*h->smtp));
+    for (size_t j = 0; j < h->addrs.n_addr; j++) {
+      const struct ms_addr *a = &h->addrs.addr[j];
+      ms_addr_format(a, h->smtp[j].address, sizeof(h->smtp[j].address));
+      if (!cfg->allow_private && ms_addr_is_private(a))
+        continue; /* stays NOT_RUN: the guard withholds it */
+      if (ms_smtp_probe(job->env->smtp, h->host, a, &h->smtp[j],
+                        on_probe_done, job) == MS_OK)
+        job->pending++;
+    }
+    snprintf(job->tlsa_name[i], sizeof(job->tlsa_name[i]), "_25._tcp.%s",
+             h->host);
+    if (ms_dns_lookup_tlsa(job->env->dns, job->tlsa_name[i], &h->tlsa,
+                           &h->has_tlsa, on_probe_done, job) == MS_OK)
+      job->pending++;
+  }
+}
+
 static void on_deadline(uv_timer_t *t)
 {
   struct ms_job *job = ms_container_of(t, struct ms_job, deadline);
-  if (job->state != JOB_DISCOVER)
+  if (job->state != JOB_DISCOVER && job->state != JOB_PROBE)
     return;
   job->obs.deadline_hit = true;
   if (job->fetch) {
@@ -261,8 +320,15 @@ static void job_enter(struct ms_job *job, enum job_state next)
           uv_timer_start(&job->kick, on_kick, 0, 0);
       }
       break;
+    case JOB_PROBE:
+      start_probes(job);
+      if (job->pending == 0) /* nothing to probe after all */
+        uv_timer_start(&job->kick, on_kick, 0, 0);
+      break;
     case JOB_REPORT:
       uv_timer_stop(&job->deadline);
+      if (job->env->smtp)
+        job->obs.smtp_blocked = ms_smtp_blocked(job->env->smtp);
       job->obs.duration_ms = now_ms() - job->obs.started_ms;
       job->env->report(job->env->arg, &job->obs);
       job_enter(job, JOB_DONE);

@@ -2,7 +2,9 @@
  * One domain's scan: a small state machine that fans out the lookups
  * (TXT _mta-sts, MX, A/AAAA of mta-sts, TXT _smtp._tls), chains the
  * dependent steps (policy fetch after the host's addresses, MX host
- * addresses after the MX answer), applies the SSRF guard, enforces the
+ * addresses after the MX answer), then, when core/plan.c says so, the
+ * STARTTLS probes of every MX host and address (shared across domains by
+ * net/smtp.c) and the TLSA lookups; applies the SSRF guard, enforces the
  * per-domain deadline and hands the finished observations to the scanner.
  * All decisions about findings are core/verdict.c's, not this file's.
  */
@@ -16,6 +18,7 @@
 #include "input.h"
 #include "net/dns.h"
 #include "net/https.h"
+#include "net/smtp.h"
 
 struct ms_job;
 
@@ -29,6 +32,7 @@ struct ms_job_env {
   uv_loop_t *loop;
   struct ms_dns *dns;
   struct ms_https *https;
+  struct ms_smtp *smtp; /* NULL with --no-smtp */
   const struct ms_config *cfg;
   ms_job_report_cb report;
   ms_job_gone_cb gone;

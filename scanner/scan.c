@@ -20,8 +20,10 @@
 #include "core/verdict.h"
 #include "input.h"
 #include "job.h"
+#include "previous.h"
 #include "net/dns.h"
 #include "net/https.h"
+#include "net/smtp.h"
 #include "net/tls.h"
 #include "report/record.h"
 #include "util/container.h"
@@ -33,7 +35,9 @@ struct scan {
   struct ms_input *input;
   struct ms_dns *dns;
   struct ms_https *https;
+  struct ms_smtp *smtp;
   struct ms_tls_store *store;
+  struct ms_previous *previous; /* --previous index, or NULL */
   struct ms_job_env env;
   int out_fd;
   bool own_out;
@@ -47,6 +51,11 @@ struct scan {
   uint64_t by_status[5];
   bool fail_met;
   uint64_t started_ms;
+  int64_t started_wall_ms;
+  /* Counters read when the engines shut down (for --summary). */
+  struct ms_dns_stats dns_stats;
+  struct ms_smtp_stats smtp_stats;
+  bool smtp_was_blocked;
   bool progress;
   uv_timer_t progress_timer;
   uv_signal_t sigint, sigterm;
@@ -85,6 +94,37 @@ static bool fails(const struct scan *s, const struct ms_verdict *v)
   return false;
 }
 
+/* --previous: compare with the previous run's entry for this domain and
+ * add the HISTORY_* findings (core/history.c decides). */
+static void apply_history(const struct scan *s, const struct ms_obs *obs,
+                          struct ms_verdict *v)
+{
+  const struct ms_history_entry *prev =
+      ms_previous_find(s->previous, obs->domain);
+  if (!prev || obs->input_invalid)
+    return;
+  char id[MS_STS_ID_MAX + 1] = "";
+  struct ms_history_now now = {
+      .status = v->status,
+      .mode = v->mode,
+      .record_missing = ms_findings_has(&v->findings, MS_F_STS_RECORD_MISSING),
+  };
+  if (v->has_sts && v->sts.id.len > 0) {
+    now.has_record = true;
+    now.id_hash = ms_history_hash(v->sts.id.ptr, v->sts.id.len);
+    ms_slice_copy(v->sts.id, id, sizeof(id));
+    now.id = id;
+  }
+  if (obs->policy.http_status == 200 &&
+      ms_history_sha_parse(obs->policy.body_sha256, &now.policy_hash))
+    now.has_policy = true;
+  struct ms_findings extra;
+  ms_findings_init(&extra);
+  ms_history_eval(prev, &now, &extra);
+  if (extra.n)
+    ms_verdict_extend(v, &extra);
+}
+
 static void on_report(void *arg, const struct ms_obs *obs)
 {
   struct scan *s = arg;
@@ -95,6 +135,8 @@ static void on_report(void *arg, const struct ms_obs *obs)
   };
   struct ms_verdict *v = ms_xmalloc(sizeof(*v));
   ms_verdict(obs, &vc, v);
+  if (s->previous)
+    apply_history(s, obs, v);
   json_t *rec = ms_record_build(obs, v);
   size_t len = 0;
   char *line = ms_record_dump(rec, &len);
@@ -191,6 +233,14 @@ static void maybe_shutdown(struct scan *s)
   if (!s->input_done && !s->stopping)
     return;
   s->shut = true;
+  if (s->dns)
+    ms_dns_stats(s->dns, &s->dns_stats);
+  if (s->smtp) {
+    ms_smtp_stats(s->smtp, &s->smtp_stats);
+    s->smtp_was_blocked = ms_smtp_blocked(s->smtp);
+  }
+  ms_smtp_free(s->smtp);
+  s->smtp = NULL;
   ms_dns_free(s->dns);
   s->dns = NULL;
   ms_https_free(s->https);
@@ -219,6 +269,43 @@ static void on_signal(uv_signal_t *h, int signum)
           s->cfg->deadline_ms / 1000);
   s->stopping = true;
   maybe_shutdown(s);
+}
+
+/* --summary: one JSON object with the run's counters. */
+static int write_summary(const struct scan *s, const char *path)
+{
+  static const char *const st[5] = {"valid", "warning", "invalid", "none",
+                                    "error"};
+  uint64_t lines = 0, dups = 0, other = 0;
+  ms_input_counts(s->input, &lines, &dups, &other);
+  json_t *by = json_object();
+  for (int i = 0; i < 5; i++)
+    json_object_set_new(by, st[i], json_integer((json_int_t)s->by_status[i]));
+  json_t *o = json_pack(
+      "{s:s, s:I, s:I, s:I, s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I},"
+      " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}, s:b}",
+      "version", MS_VERSION, "started_ms", (json_int_t)s->started_wall_ms,
+      "duration_ms", (json_int_t)(uv_now(s->loop) - s->started_ms),
+      "domains", (json_int_t)s->done, "by_status", by, "input", "lines",
+      (json_int_t)lines, "duplicates", (json_int_t)dups, "other_shard",
+      (json_int_t)other, "dns", "sent", (json_int_t)s->dns_stats.sent,
+      "answered", (json_int_t)s->dns_stats.answered, "timeouts",
+      (json_int_t)s->dns_stats.timeouts, "queued",
+      (json_int_t)s->dns_stats.queued, "smtp", "requests",
+      (json_int_t)s->smtp_stats.requests, "probes",
+      (json_int_t)s->smtp_stats.probes, "shared",
+      (json_int_t)s->smtp_stats.shared, "ok", (json_int_t)s->smtp_stats.ok,
+      "timeouts", (json_int_t)s->smtp_stats.timeouts, "connect_failed",
+      (json_int_t)s->smtp_stats.connect_failed, "other_failures",
+      (json_int_t)s->smtp_stats.other_failures, "blocked",
+      s->smtp_was_blocked, "interrupted", s->stopping);
+  int rc = 0;
+  if (!o || json_dump_file(o, path, JSON_SORT_KEYS | JSON_INDENT(2)) != 0) {
+    fprintf(stderr, "mtasts-scan: cannot write the summary to %s\n", path);
+    rc = -1;
+  }
+  json_decref(o);
+  return rc;
 }
 
 static void raise_nofile(void)
@@ -262,6 +349,12 @@ int ms_scan_run(const struct ms_config *cfg)
     rc = 2;
     goto done;
   }
+  if (cfg->previous && ms_previous_load(cfg->previous, &s.previous, err,
+                                       sizeof(err)) != MS_OK) {
+    fprintf(stderr, "mtasts-scan: --previous: %s\n", err);
+    rc = 2;
+    goto done;
+  }
   if (!cfg->dry_run) {
     struct ms_dns_config dc = {
         .servers = cfg->resolver,
@@ -291,17 +384,40 @@ int ms_scan_run(const struct ms_config *cfg)
       rc = 3;
       goto done;
     }
+    if (!cfg->no_smtp) {
+      struct ms_smtp_config sc = {
+          .store = s.store,
+          .ehlo_name = cfg->ehlo_name,
+          .port = cfg->smtp_port,
+          .timeout_ms = cfg->timeout_ms,
+          .probe_deadline_ms = 3 * cfg->timeout_ms,
+          .per_addr_concurrency = 2,
+          .per_addr_interval_ms = 100,
+          .cache_max = 100000,
+      };
+      if (ms_smtp_new(s.loop, &sc, &s.smtp) != MS_OK) {
+        fprintf(stderr, "mtasts-scan: cannot initialise the SMTP probes\n");
+        rc = 3;
+        goto done;
+      }
+    }
   }
   s.env = (struct ms_job_env){
       .loop = s.loop,
       .dns = s.dns,
       .https = s.https,
+      .smtp = s.smtp,
       .cfg = cfg,
       .report = on_report,
       .gone = on_gone,
       .arg = &s,
   };
   s.started_ms = uv_now(s.loop);
+  {
+    uv_timeval64_t tv;
+    if (uv_gettimeofday(&tv) == 0)
+      s.started_wall_ms = tv.tv_sec * 1000 + tv.tv_usec / 1000;
+  }
   s.progress = cfg->progress == 1 || (cfg->progress == -1 && isatty(2));
   uv_timer_init(s.loop, &s.progress_timer);
   if (s.progress)
@@ -328,8 +444,11 @@ int ms_scan_run(const struct ms_config *cfg)
     fprintf(stderr, "mtasts-scan: stopped after %llu domains\n",
             (unsigned long long)s.done);
   }
+  if (cfg->summary && write_summary(&s, cfg->summary) != 0 && rc == 0)
+    rc = 3;
 done:
   if (!s.shut) {
+    ms_smtp_free(s.smtp);
     ms_dns_free(s.dns);
     ms_https_free(s.https);
     uv_run(s.loop, UV_RUN_DEFAULT);
@@ -337,6 +456,7 @@ done:
   ms_input_free(s.input);
   uv_run(s.loop, UV_RUN_DEFAULT);
   ms_tls_store_free(s.store);
+  ms_previous_free(s.previous);
   if (uv_loop_close(s.loop) != 0 && getenv("MS_TRACE"))
     fprintf(stderr, "mtasts-scan: loop still had handles at exit\n");
   free(s.loop);

@@ -2,11 +2,13 @@
  * The auditing rules of data/verdict.md: observations (core/obs.h) in,
  * findings, status and derived evidence out. Calls the pure parsers
  * (sts_txt, policy, tlsrpt, mx_match) and adds the findings that need the
- * whole picture: fetch outcomes, certificates, MX coverage, DNS faults.
+ * whole picture: fetch outcomes, certificates, MX coverage, the MX
+ * STARTTLS probes, DNS faults.
  */
 #include "core/verdict.h"
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -461,6 +463,222 @@ static void rules_mx(struct ctx *c)
   }
 }
 
+/* ---- MX transport: the STARTTLS probe (sections 4.2, 5) ---- */
+
+/* The SMTP codes a host can collect, in catalogue order; one accumulator
+ * per code gathers the affected addresses of one MX host. */
+enum agg_slot {
+  AGG_UNREACHABLE,
+  AGG_STARTTLS_MISSING,
+  AGG_TLS_FAILED,
+  AGG_TLS_VERSION,
+  AGG_CERT_EXPIRED,
+  AGG_CERT_NOT_YET_VALID,
+  AGG_CERT_NAME_MISMATCH,
+  AGG_CERT_UNTRUSTED,
+  AGG_CERT_EXPIRING,
+  AGG_COUNT
+};
+static const enum ms_finding smtp_codes[AGG_COUNT] = {
+    [AGG_UNREACHABLE] = MS_F_SMTP_UNREACHABLE,
+    [AGG_STARTTLS_MISSING] = MS_F_SMTP_STARTTLS_MISSING,
+    [AGG_TLS_FAILED] = MS_F_SMTP_TLS_FAILED,
+    [AGG_TLS_VERSION] = MS_F_SMTP_TLS_VERSION,
+    [AGG_CERT_EXPIRED] = MS_F_SMTP_CERT_EXPIRED,
+    [AGG_CERT_NOT_YET_VALID] = MS_F_SMTP_CERT_NOT_YET_VALID,
+    [AGG_CERT_NAME_MISMATCH] = MS_F_SMTP_CERT_NAME_MISMATCH,
+    [AGG_CERT_UNTRUSTED] = MS_F_SMTP_CERT_UNTRUSTED,
+    [AGG_CERT_EXPIRING] = MS_F_SMTP_CERT_EXPIRING,
+};
+/* Room kept at the end of a detail for " (+NN more)", and the longest
+ * "what" of one address: with a 45-byte address the first entry always
+ * fits, so a long probe error is shortened rather than dropped. */
+#define AGG_TAIL     16
+#define AGG_WHAT_MAX 120
+
+/* "ADDR: what; ADDR: what" for one code of one host. Entries that do not
+ * fit the catalogue's detail cap are counted and summarised at the end
+ * instead of being cut in the middle of an address. */
+struct agg {
+  char det[MS_FINDING_DET_MAX];
+  size_t used;
+  size_t n;       /* addresses listed */
+  size_t omitted; /* addresses that did not fit */
+};
+
+static void agg_add(struct agg *a, const char *addr, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void agg_add(struct agg *a, const char *addr, const char *fmt, ...)
+{
+  char what[AGG_WHAT_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  int w = vsnprintf(what, sizeof(what), fmt, ap);
+  va_end(ap);
+  if (w < 0)
+    what[0] = '\0';
+  char entry[MS_FINDING_DET_MAX];
+  w = snprintf(entry, sizeof(entry), "%s%s: %s", a->n ? "; " : "", addr, what);
+  size_t len = w > 0 ? (size_t)w : 0;
+  if (a->omitted == 0 && len < sizeof(entry) &&
+      a->used + len + AGG_TAIL < sizeof(a->det)) {
+    memcpy(a->det + a->used, entry, len + 1);
+    a->used += len;
+    a->n++;
+  } else {
+    a->omitted++;
+  }
+}
+
+/* The probe's own words for what went wrong, or a fallback. */
+static const char *err_or(const struct ms_obs_smtp *s, const char *fallback)
+{
+  return s->error && s->error[0] ? s->error : fallback;
+}
+
+/* The reply-code part of the story: the probe reached the server, and the
+ * codes say what it answered. */
+static void smtp_outcome(const struct ms_obs_smtp *s, const char *ip,
+                         struct agg *agg)
+{
+  struct agg *unreach = &agg[AGG_UNREACHABLE];
+  struct agg *nostls = &agg[AGG_STARTTLS_MISSING];
+  struct agg *tlsfail = &agg[AGG_TLS_FAILED];
+  switch (s->outcome) {
+    case MS_SMTP_CONNECT_FAILED:
+      agg_add(unreach, ip, "%s", err_or(s, "connection failed"));
+      break;
+    case MS_SMTP_TIMEOUT:
+      agg_add(unreach, ip, "%s", err_or(s, "timed out"));
+      break;
+    case MS_SMTP_NO_BANNER:
+      agg_add(unreach, ip, "%s", err_or(s, "closed before a greeting"));
+      break;
+    case MS_SMTP_BANNER_REJECTED:
+      /* RFC 5321 section 3.1: 554 instead of 220 refuses the session. */
+      agg_add(unreach, ip, "greeting %d", s->banner_code);
+      break;
+    case MS_SMTP_PROTOCOL_ERROR:
+      agg_add(unreach, ip, "%s", err_or(s, "protocol error"));
+      break;
+    case MS_SMTP_EHLO_FAILED:
+      agg_add(nostls, ip, "EHLO answered %d", s->ehlo_code);
+      break;
+    case MS_SMTP_NO_STARTTLS:
+      /* RFC 3207: the EHLO reply lists no STARTTLS keyword. */
+      agg_add(nostls, ip, "STARTTLS not advertised");
+      break;
+    case MS_SMTP_STARTTLS_REFUSED:
+      agg_add(nostls, ip, "STARTTLS answered %d", s->starttls_code);
+      break;
+    case MS_SMTP_TLS_FAILED:
+      agg_add(tlsfail, ip, "%s", err_or(s, "handshake failed"));
+      break;
+    case MS_SMTP_OK:
+    case MS_SMTP_NOT_RUN:  /* not probed (SSRF guard): no finding */
+    case MS_SMTP_SKIPPED:  /* port 25 blocked: said once on stderr */
+    case MS_SMTP_CANCELED: /* deadline or shutdown: SCAN_DEADLINE says */
+      break;
+  }
+}
+
+/* The TLS part: protocol and certificate of a handshake that completed.
+ * Checked whenever the probe saw them (normally outcome OK), so a
+ * certificate that arrived before a later failure is still judged. */
+static void smtp_tls(struct ctx *c, const struct ms_obs_smtp *s, const char *ip,
+                     struct agg *agg)
+{
+  /* Section 4.2 (and RFC 8996): TLS 1.2 or later; 0x0303 is TLS 1.2. */
+  if (s->tls_version > 0 && s->tls_version < 0x0303)
+    agg_add(&agg[AGG_TLS_VERSION], ip, "%s",
+            s->tls_protocol ? s->tls_protocol : "older than TLS 1.2");
+  const struct ms_cert_info *cert = &s->cert;
+  if (!cert->present)
+    return;
+  unsigned e = cert->errors;
+  int left = clamp_int(floor_div(cert->not_after - c->cfg->now, DAY_SECONDS));
+  if (e & MS_CERT_EXPIRED)
+    agg_add(&agg[AGG_CERT_EXPIRED], ip, "expired %d days ago", -left);
+  if (e & MS_CERT_NOT_YET_VALID)
+    agg_add(
+        &agg[AGG_CERT_NOT_YET_VALID], ip, "not valid for another %d days",
+        clamp_int(floor_div(cert->not_before - c->cfg->now + DAY_SECONDS - 1,
+                            DAY_SECONDS)));
+  if (e & MS_CERT_NAME_MISMATCH) {
+    if (cert->n_san > 0 && cert->san[0])
+      agg_add(&agg[AGG_CERT_NAME_MISMATCH], ip, "certificate for %s%s",
+              cert->san[0], cert->n_san > 1 ? ", ..." : "");
+    else
+      agg_add(&agg[AGG_CERT_NAME_MISMATCH], ip,
+              "no DNS name in the certificate");
+  }
+  /* Any other verify error also means the chain does not verify. */
+  if (e & (MS_CERT_UNTRUSTED | MS_CERT_OTHER))
+    agg_add(&agg[AGG_CERT_UNTRUSTED], ip, "%s",
+            cert->untrusted_reason ? cert->untrusted_reason
+            : cert->verify_error   ? cert->verify_error
+                                   : "chain does not verify");
+  /* Like POLICY_CERT_EXPIRING: dates in range, trust problems do not
+   * hide it (the operator still has to renew). */
+  if (!(e & (MS_CERT_EXPIRED | MS_CERT_NOT_YET_VALID))) {
+    int64_t window =
+        (int64_t)(c->cfg->cert_warn_days > 0 ? c->cfg->cert_warn_days : 0) *
+        DAY_SECONDS;
+    if (cert->not_after - c->cfg->now < window)
+      agg_add(&agg[AGG_CERT_EXPIRING], ip, "expires in %d days", left);
+  }
+}
+
+/*
+ * Per MX host: every probed address is judged, and each code becomes one
+ * finding for the host (subject: the host) whose detail names every
+ * affected address. A host with one good and one bad address gets the
+ * bad one's finding: senders pick addresses at random, so some mail goes
+ * there. Severities: SMTP_UNREACHABLE and SMTP_CERT_EXPIRING are
+ * warnings, the rest mode-dependent (resolved in finish_list, like
+ * MX_NOT_COVERED), so --probe-all on a domain without MTA-STS gives info.
+ */
+static void rules_smtp(struct ctx *c)
+{
+  const struct ms_obs_mx *mx = &c->obs->mx;
+  size_t n = mx->n_host < MS_MX_HOSTS_MAX ? mx->n_host : MS_MX_HOSTS_MAX;
+  for (size_t i = 0; i < n; i++) {
+    const struct ms_obs_mx_host *h = &mx->host[i];
+    const char *name = h->host ? h->host : "";
+    /* Section 2: DANE senders use DANE for this host instead. */
+    if (h->has_tlsa)
+      ms_findings_add(c->f, MS_F_SMTP_DANE_TLSA, MS_SEV_DEFAULT, name, NULL);
+    if (!h->smtp)
+      continue; /* no probes planned for this host */
+    struct agg agg[AGG_COUNT];
+    memset(agg, 0, sizeof(agg));
+    size_t na = h->addrs.n_addr < MS_ADDRS_MAX ? h->addrs.n_addr : MS_ADDRS_MAX;
+    for (size_t j = 0; j < na; j++) {
+      const struct ms_obs_smtp *s = &h->smtp[j];
+      if (s->outcome == MS_SMTP_NOT_RUN || s->outcome == MS_SMTP_SKIPPED ||
+          s->outcome == MS_SMTP_CANCELED)
+        continue;
+      char ip[MS_ADDR_STR_MAX];
+      if (s->address[0])
+        snprintf(ip, sizeof(ip), "%s", s->address);
+      else
+        ms_addr_format(&h->addrs.addr[j], ip, sizeof(ip));
+      smtp_outcome(s, ip, agg);
+      smtp_tls(c, s, ip, agg);
+    }
+    for (size_t k = 0; k < AGG_COUNT; k++) {
+      struct agg *a = &agg[k];
+      if (a->n == 0 && a->omitted == 0)
+        continue;
+      if (a->omitted > 0)
+        snprintf(a->det + a->used, sizeof(a->det) - a->used, "%s(+%zu more)",
+                 a->n ? " " : "", a->omitted);
+      ms_findings_add(c->f, smtp_codes[k], MS_SEV_DEFAULT, name, "%s", a->det);
+    }
+  }
+}
+
 /* TLS-RPT (RFC 8460 section 3); needs the mode for TLSRPT_MISSING, which
  * is a warning only when a usable policy is in testing mode (the reports
  * are what testing mode is for). A CNAME loop reads as "no record". */
@@ -479,6 +697,23 @@ static void rules_tlsrpt(struct ctx *c)
   }
 }
 
+/* A planned probe that the deadline cut short (CANCELED) or never let
+ * start (NOT_RUN on an address the guard allows is not distinguishable
+ * here, so only CANCELED counts). */
+static bool smtp_unfinished(const struct ms_obs_mx *mx)
+{
+  size_t n = mx->n_host < MS_MX_HOSTS_MAX ? mx->n_host : MS_MX_HOSTS_MAX;
+  for (size_t i = 0; i < n; i++) {
+    const struct ms_obs_mx_host *h = &mx->host[i];
+    size_t na = h->addrs.n_addr < MS_ADDRS_MAX ? h->addrs.n_addr : MS_ADDRS_MAX;
+    for (size_t j = 0; h->smtp && j < na; j++) {
+      if (h->smtp[j].outcome == MS_SMTP_CANCELED)
+        return true;
+    }
+  }
+  return false;
+}
+
 /* SCAN_DEADLINE, naming the stages that did not finish. Whatever was
  * observed before the deadline has already produced its findings; stages
  * left NOT_RUN/CANCELED produced none, so the detail says which. */
@@ -487,7 +722,7 @@ static void rules_deadline(struct ctx *c)
   const struct ms_obs *o = c->obs;
   char det[MS_FINDING_DET_MAX] = "";
   size_t used = 0;
-  const char *stage[4] = {NULL, NULL, NULL, NULL};
+  const char *stage[5] = {NULL, NULL, NULL, NULL, NULL};
   size_t k = 0;
   if (!dns_answered(o->sts.dns.outcome) &&
       !ms_dns_outcome_is_resolver_fault(o->sts.dns.outcome))
@@ -501,6 +736,8 @@ static void rules_deadline(struct ctx *c)
   if (!dns_answered(o->tlsrpt.dns.outcome) &&
       !ms_dns_outcome_is_resolver_fault(o->tlsrpt.dns.outcome))
     stage[k++] = "TLS-RPT TXT";
+  if (smtp_unfinished(&o->mx))
+    stage[k++] = "SMTP probes";
   for (size_t i = 0; i < k && used < sizeof(det); i++) {
     int w = snprintf(det + used, sizeof(det) - used, "%s%s",
                      i ? ", " : "unfinished: ", stage[i]);
@@ -632,6 +869,7 @@ void ms_verdict(const struct ms_obs *obs, const struct ms_verdict_cfg *cfg,
   rules_sts(&c);
   rules_policy(&c);
   rules_mx(&c);
+  rules_smtp(&c);
   rules_tlsrpt(&c);
   if (obs->deadline_hit)
     rules_deadline(&c);
@@ -639,4 +877,26 @@ void ms_verdict(const struct ms_obs *obs, const struct ms_verdict_cfg *cfg,
   finish_list(c.f, out->mode);
   out->status =
       ms_verdict_status(c.f, out->has_sts && out->sts.state == MS_STS_MISSING);
+}
+
+/* The history rules run after the verdict (they need the previous run),
+ * so their findings join a finished list: same severity resolution, the
+ * same duplicate rule and order, and a status that counts them. Items
+ * beyond the cap are counted in dropped, like any other. */
+void ms_verdict_extend(struct ms_verdict *v, const struct ms_findings *extra)
+{
+  if (!v || !extra)
+    return;
+  size_t n = extra->n < MS_FINDINGS_MAX ? extra->n : MS_FINDINGS_MAX;
+  for (size_t i = 0; i < n; i++) {
+    if (v->findings.n >= MS_FINDINGS_MAX) {
+      v->findings.dropped++;
+      continue;
+    }
+    v->findings.item[v->findings.n++] = extra->item[i];
+  }
+  v->findings.dropped += extra->dropped;
+  finish_list(&v->findings, v->mode);
+  v->status = ms_verdict_status(&v->findings,
+                                v->has_sts && v->sts.state == MS_STS_MISSING);
 }

@@ -56,6 +56,11 @@ struct ms_verdict {
 void ms_verdict(const struct ms_obs *obs, const struct ms_verdict_cfg *cfg,
                 struct ms_verdict *out);
 
+/* Adds findings computed after ms_verdict (the history rules): resolves
+ * their severities, merges them into v->findings in sorted order without
+ * duplicates, and recomputes v->status. */
+void ms_verdict_extend(struct ms_verdict *v, const struct ms_findings *extra);
+
 /* Status from a resolved, complete finding list (exposed for tests and for
  * the history rules): error > invalid > warning > none > valid per
  * ../shared/spec/findings.md "Status of a domain". */

@@ -909,3 +909,47 @@ ms_err_t ms_dns_lookup_addrs(struct ms_dns *dns, const char *name,
   follow_start(dns, &l->faaaa, name, MS_DNS_T_AAAA, &res->aaaa, addrs_done);
   return MS_OK;
 }
+
+/* ---- TLSA --------------------------------------------------------- */
+
+/* DANE TLSA records of an MX host (RFC 7672): only their presence matters
+ * to the scanner (SMTP_DANE_TLSA). */
+struct tlsa_lookup {
+  struct follow f;
+  bool *has_tlsa;
+  ms_dns_done_cb cb;
+  void *arg;
+};
+
+static void tlsa_done(struct follow *f, const struct ms_dnsmsg *m)
+{
+  struct tlsa_lookup *l = (struct tlsa_lookup *)f;
+  const char *tail = ms_dnsmsg_chain_tail(&f->chain);
+  ms_dns_done_cb cb = l->cb;
+  void *arg = l->arg;
+  *l->has_tlsa = false;
+  for (size_t i = 0; m && i < m->n_rr; i++) {
+    if (m->rr[i].type == MS_DNS_T_TLSA && strcmp(m->rr[i].owner, tail) == 0)
+      *l->has_tlsa = true;
+  }
+  free(l);
+  cb(arg);
+}
+
+ms_err_t ms_dns_lookup_tlsa(struct ms_dns *dns, const char *name,
+                            struct ms_obs_dns *res, bool *has_tlsa,
+                            ms_dns_done_cb cb, void *arg)
+{
+  if (!usable(dns))
+    return dns ? MS_ECANCELED : MS_EINVAL;
+  if (!res || !has_tlsa || !cb)
+    return MS_EINVAL;
+  struct tlsa_lookup *l = ms_xcalloc(1, sizeof(*l));
+  l->has_tlsa = has_tlsa;
+  l->cb = cb;
+  l->arg = arg;
+  ms_err_t err = follow_start(dns, &l->f, name, MS_DNS_T_TLSA, res, tlsa_done);
+  if (err != MS_OK)
+    free(l);
+  return err;
+}

@@ -13,6 +13,7 @@
 #ifndef MS_NET_DNS_H
 #define MS_NET_DNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
 
@@ -63,5 +64,11 @@ ms_err_t ms_dns_lookup_mx(struct ms_dns *dns, const char *domain,
 ms_err_t ms_dns_lookup_addrs(struct ms_dns *dns, const char *name,
                              struct ms_obs_addrs *res, ms_dns_done_cb cb,
                              void *arg);
+
+/* TLSA lookup of name (e.g. "_25._tcp.mx.example.org"), CNAMEs followed.
+ * Fills *res and sets *has_tlsa when at least one TLSA record exists. */
+ms_err_t ms_dns_lookup_tlsa(struct ms_dns *dns, const char *name,
+                            struct ms_obs_dns *res, bool *has_tlsa,
+                            ms_dns_done_cb cb, void *arg);
 
 #endif

@@ -21,11 +21,13 @@ Addresses (all loopback):
   127.10.1.1:443  nginx TLS, one server block per policy host (SNI)
   127.10.1.2:443  nginx plain HTTP on the HTTPS port (TLS handshake failure)
   127.10.1.3:443  nothing listens (connect failure)
-  127.10.2.0/24   MX host addresses (never contacted: the lab scans --no-smtp)
   127.10.3.0/24   addresses of MX hosts outside lab.test (corpus policies)
+  127.10.6.1-12   postfix, port 25, one certificate per address (MTA above)
+  127.10.6.100+   hostile SMTP peers (peers/peers.py); .199 refuses
 """
 
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -46,15 +48,47 @@ NSD_ADDR = "127.10.0.2"
 TLS_ADDR = "127.10.1.1"
 PLAIN_ADDR = "127.10.1.2"
 DEAD_ADDR = "127.10.1.3"
-MX_ADDR = "127.10.2.1"
 EXT_MX_ADDR = "127.10.3.1"
+SMTP_PORT = 25
+# The lab's postfix (one smtpd service per address, each with its own
+# certificate): SMTP kind -> (address, certificate kind; None = no STARTTLS).
+MTA = {
+    "valid": ("127.10.6.1", "valid"),
+    "expired": ("127.10.6.2", "expired"),
+    "wrongname": ("127.10.6.3", "wrongname"),
+    "selfsigned": ("127.10.6.4", "selfsigned"),
+    "unknownca": ("127.10.6.5", "unknownca"),
+    "nointermediate": ("127.10.6.6", "nointermediate"),
+    "notls": ("127.10.6.7", None),
+    "expiring": ("127.10.6.8", "expiring"),
+    "notyet": ("127.10.6.9", "notyet"),
+    "shared-a": ("127.10.6.11", "valid"),
+    "shared-b": ("127.10.6.12", "valid"),
+}
+# The hostile peers (tests/lab/peers/peers.py): SMTP kind -> address.
+PEERS = {
+    "silent": "127.10.6.100", "slow": "127.10.6.101",
+    "endless": "127.10.6.102", "longline": "127.10.6.103",
+    "greet554": "127.10.6.104", "close": "127.10.6.105",
+    "ehlo502": "127.10.6.106", "starttls454": "127.10.6.107",
+    "tlsgarbage": "127.10.6.108", "tls10": "127.10.6.109",
+}
+SMTP_REFUSED = "127.10.6.199"         # nothing listens on port 25
+SMTP_ADDRS = dict({k: v[0] for k, v in MTA.items()}, refused=SMTP_REFUSED,
+                  **PEERS)
+# Certificate each kind presents, for the SANs of the lab's leaves.
+SMTP_CERT = dict({k: v[1] for k, v in MTA.items() if v[1]}, tls10="valid")
+MX_ADDR = MTA["valid"][0]              # default address of a lab MX host
 # Addresses a policy host gets for each "addr" kind of a scenario.
 HTTP_ADDRS = {"tls": TLS_ADDR, "plain": PLAIN_ADDR, "refused": DEAD_ADDR}
 CERT_KINDS = ("valid", "expired", "notyet", "wrongname", "selfsigned",
               "unknownca", "nointermediate", "expiring", "expired-wrongname")
 DEFAULT_POLICY = ("version: STSv1\nmode: enforce\nmx: mx1.{d}\n"
                   "max_age: 604800\n")
-SERVERS = ("nsd", "unbound", "nginx")
+SERVERS = ("nsd", "unbound", "nginx", "postfix", "peers")
+# Pid file (relative to the run dir) and process name of each server.
+PIDFILES = {"postfix": "postfix/queue/pid/master.pid"}
+COMMS = {"postfix": "master", "peers": "lab-peers"}
 
 
 def run_dir():
@@ -173,6 +207,17 @@ class Lab:
         self.expect = {}          # domain or input line -> expectation
         self.lists = {}           # group -> list of input lines
         self.ext_hosts = {}       # absolute host outside the lab -> addr
+        self.smtp_hosts = {}      # lab MX host -> SMTP kind (MTA, PEERS)
+        self.bulk = {}            # generated set -> {body, hosts}
+
+    def smtp_kind(self, sid, host, kind):
+        """Records which SMTP server a lab MX host is on (one per host)."""
+        if kind not in SMTP_ADDRS:
+            raise SystemExit("%s: unknown smtp kind %s" % (sid, kind))
+        old = self.smtp_hosts.setdefault(host, kind)
+        if old != kind:
+            raise SystemExit("%s: MX host %s is smtp kind %s elsewhere" %
+                             (sid, host, old))
 
     def rr(self, name, rtype, rdata):
         self.zone.append("%s. 300 IN %s %s" % (name, rtype, rdata))
@@ -216,17 +261,35 @@ class Lab:
                 self.local.append('local-data: "%s. 60 IN MX %s %s."' %
                                   (d, pref, fqdn(host, d)))
         no_addr = {fqdn(h, d).lower() for h in s.get("mx_no_address", [])}
+        smtp = s.get("smtp", "valid")
+        if isinstance(smtp, str):
+            smtp = {h: smtp for h in mx_hosts}
+        else:
+            smtp = {fqdn(h, d): k for h, k in smtp.items()}
         for h in mx_hosts:
             hl = h.lower()
             if hl in no_addr:
                 continue
             if hl.endswith("." + ZONE):
-                self.rr(hl, "A", MX_ADDR)
+                kind = smtp.get(h, "valid")
+                self.smtp_kind(s["id"], hl, kind)
+                self.rr(hl, "A", SMTP_ADDRS[kind])
                 names.add(hl)
             else:
                 self.ext_hosts[hl] = EXT_MX_ADDR
+        for h in s.get("tlsa", []):
+            # DANE-EE SPKI SHA-256: the data is not checked by the scanner
+            # (it only reports that TLSA records exist).
+            name = "_25._tcp." + fqdn(h, d)
+            digest = hashlib.sha256(name.encode()).hexdigest()
+            self.rr(name, "TLSA", "3 1 1 " + digest)
+            names.add(name)
         for a in s.get("apex_a", []):
             self.rr(d, "A", a)
+            kinds = [k for k, v in SMTP_ADDRS.items() if v == a]
+            if not mx_hosts and kinds:
+                # The implicit MX (no MX records): the domain is the host.
+                self.smtp_kind(s["id"], d, kinds[0])
         for name, target in s.get("cnames", {}).items():
             self.rr(fqdn(name, d), "CNAME", fqdn(target, d) + ".")
 
@@ -237,7 +300,11 @@ class Lab:
         if addr != "none":
             self.rr(host, "A", HTTP_ADDRS[addr])
             names.add(host)
-        if addr == "tls":
+        if addr == "tls" and s.get("_bulk"):
+            # Generated domains: one nginx block and certificate for all.
+            self.bulk.setdefault(s["_bulk"], {"body": body, "hosts": []})[
+                "hosts"].append(host)
+        elif addr == "tls":
             cert = http.get("cert", "valid")
             if cert not in CERT_KINDS:
                 raise SystemExit("%s: unknown cert kind %s" % (s["id"], cert))
@@ -276,11 +343,29 @@ class Lab:
                                   key="domain")
             for extra in s.get("extra_lines", []):
                 lst.append(extra)
+        for gen in data.get("generated", []):
+            self.add_generated(gen)
         if corpus:
             self.add_corpus(corpus, data)
         else:
             print("lab: no shared corpus (MS_CORPUS_DIR or ../shared/corpus):"
                   " corpus domains are not served")
+
+    def add_generated(self, gen):
+        """count domains from one template (id with {n}), e.g. 1,000
+        domains on two shared MX hosts. Their policy hosts share one nginx
+        server block and one certificate (bulk-<n>.pem)."""
+        group = gen["group"]
+        lst = self.lists.setdefault(group, [])
+        bulk = "bulk%d" % len(self.bulk)
+        for n in range(1, gen["count"] + 1):
+            s = dict(gen, id=gen["id"].replace("{n}", "%04d" % n),
+                     _bulk=bulk)
+            d = "%s.%s" % (s["id"], ZONE)
+            self.add_domain(s, d, group)
+            lst.append(d)
+            self.expect[d] = dict(s["expect"], id=s["id"], group=group,
+                                  key="domain")
 
     def add_corpus(self, corpus, data):
         """Every corpus policy and TXT row as a domain of its own."""
@@ -351,6 +436,8 @@ class Lab:
         self.write_nsd()
         self.write_unbound()
         self.write_nginx()
+        self.write_postfix()
+        self.write_peers()
 
     def write_nsd(self):
         rd = self.rd
@@ -485,9 +572,110 @@ remote-control:
                        "\n    location = /.well-known/mta-sts.txt { types { } %s; }"
                        "\n    location / { return 404; } }" %
                        (TLS_ADDR, h["host"], c, cert, c, "; ".join(loc)))
+        for name, b in sorted(self.bulk.items()):
+            p = os.path.join(rd, "www", name + ".txt")
+            with open(p, "wb") as f:
+                f.write(b["body"])
+            out.append("  server { listen %s:443 ssl; server_name %s;"
+                       " ssl_certificate %s/%s.pem; ssl_certificate_key"
+                       " %s/leaf.key;\n    location = /.well-known/mta-sts.txt"
+                       " { types { } default_type text/plain; alias %s; }"
+                       "\n    location / { return 404; } }" %
+                       (TLS_ADDR, " ".join(b["hosts"]), c, name, c, p))
         out.append("}")
         with open(os.path.join(rd, "nginx.conf"), "w") as f:
             f.write("\n".join(out) + "\n")
+
+    def write_postfix(self):
+        """A private postfix instance: config, queue, data and log under
+        <rundir>/postfix, one smtpd service per MTA address (its own
+        certificate, syslog_name postfix/<kind> so that the maillog tells
+        the addresses apart), never relaying, never accepting mail."""
+        pd = os.path.join(self.rd, "postfix")
+        c = os.path.join(self.rd, "certs")
+        os.makedirs(os.path.join(pd, "queue"), exist_ok=True)
+        main = """# generated by tests/lab/lab.py: the lab's postfix, loopback only
+compatibility_level = 3.6
+queue_directory = %(pd)s/queue
+data_directory = %(pd)s/data
+maillog_file = %(pd)s/maillog
+maillog_file_prefixes = %(pd)s
+myhostname = mx.%(zone)s
+mydomain = %(zone)s
+myorigin = $myhostname
+mydestination =
+relay_domains =
+relayhost =
+mynetworks = 127.10.255.255/32
+local_recipient_maps =
+local_transport = error:no local delivery in the lab
+default_transport = error:no relaying from the lab
+# postfix accepts only interface addresses here, and 127.10.6.x are routed
+# to lo without being interface addresses: every smtpd service below binds
+# its own lab address explicitly and no service binds this one.
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+smtpd_banner = $myhostname ESMTP lab
+smtpd_relay_restrictions = reject
+smtpd_recipient_restrictions = reject
+smtpd_client_restrictions =
+smtpd_helo_required = no
+smtpd_peername_lookup = no
+disable_vrfy_command = yes
+smtpd_timeout = 30s
+smtpd_tls_security_level = may
+smtpd_tls_cert_file = %(c)s/valid.chain.pem
+smtpd_tls_key_file = %(c)s/leaf.key
+smtpd_tls_loglevel = 1
+smtpd_tls_received_header = no
+smtpd_tls_session_cache_database =
+tls_random_source = dev:/dev/urandom
+alias_maps =
+alias_database =
+biff = no
+append_dot_mydomain = no
+""" % {"pd": pd, "zone": ZONE, "c": c}
+        master = ["# generated by tests/lab/lab.py",
+                  "# service type private unpriv chroot wakeup maxproc command"]
+        for kind, (addr, cert) in MTA.items():
+            opts = ["-o syslog_name=postfix/" + kind]
+            if cert is None:
+                opts.append("-o smtpd_tls_security_level=none")
+            else:
+                f = {"valid": "valid.chain.pem",
+                     "nointermediate": "valid.pem"}.get(cert, cert + ".pem")
+                opts += ["-o smtpd_tls_cert_file=%s/%s" % (c, f),
+                         "-o smtpd_tls_key_file=%s/leaf.key" % c]
+            master.append("%s:%d inet n - n - 20 smtpd\n  %s" %
+                          (addr, SMTP_PORT, "\n  ".join(opts)))
+        for svc in ("cleanup unix n - n - 0 cleanup",
+                    "qmgr unix n - n 300 1 qmgr",
+                    "tlsmgr unix - - n 1000? 1 tlsmgr",
+                    "rewrite unix - - n - - trivial-rewrite",
+                    "bounce unix - - n - 0 bounce",
+                    "defer unix - - n - 0 bounce",
+                    "trace unix - - n - 0 bounce",
+                    "verify unix - - n - 1 verify",
+                    "proxymap unix - - n - - proxymap",
+                    "anvil unix - - n - 1 anvil",
+                    "scache unix - - n - 1 scache",
+                    "error unix - - n - - error",
+                    "retry unix - - n - - error",
+                    "discard unix - - n - - discard",
+                    "postlog unix-dgram n - n - 1 postlogd"):
+            master.append(svc)
+        with open(os.path.join(pd, "main.cf"), "w") as f:
+            f.write(main)
+        with open(os.path.join(pd, "master.cf"), "w") as f:
+            f.write("\n".join(master) + "\n")
+
+    def write_peers(self):
+        c = os.path.join(self.rd, "certs")
+        conf = {"port": SMTP_PORT, "peers": PEERS,
+                "cert": os.path.join(c, "valid.chain.pem"),
+                "key": os.path.join(c, "leaf.key")}
+        with open(os.path.join(self.rd, "peers.json"), "w") as f:
+            json.dump(conf, f, indent=1)
 
     # ---------------------------------------------------------- certificates
 
@@ -560,7 +748,16 @@ keyUsage = critical,keyCertSign,cRLSign
         by_kind = {}
         for h in self.hosts:
             by_kind.setdefault(h["cert"], []).append(h["host"])
-        valid = sorted(self.valid_sans) or ["mta-sts.valid-basic." + ZONE]
+        # MX hosts on postfix or the TLS 1.0 peer: their names go into the
+        # leaf of their certificate kind (one certificate per address).
+        valid_sans = set(self.valid_sans)
+        for host, kind in sorted(self.smtp_hosts.items()):
+            ck = SMTP_CERT.get(kind)
+            if ck in ("valid", "nointermediate"):
+                valid_sans.add(host)
+            elif ck and ck != "wrongname":
+                by_kind.setdefault(ck, []).append(host)
+        valid = sorted(valid_sans) or ["mta-sts.valid-basic." + ZONE]
         leaves = {
             "valid": (valid, now - day, now + 365 * day, "int"),
             "expired": (by_kind.get("expired", []), now - 400 * day,
@@ -578,6 +775,9 @@ keyUsage = critical,keyCertSign,cRLSign
             "selfsigned": (by_kind.get("selfsigned", []), now - day,
                            now + 365 * day, "self"),
         }
+        for name, b in self.bulk.items():
+            leaves[name] = (sorted(b["hosts"]), now - day, now + 365 * day,
+                            "int")
         leaf_key = os.path.join(c, "leaf.key")
         for kind, (sans, nb, na, issuer) in leaves.items():
             sans = sans or ["mta-sts.unused-%s.%s" % (kind, ZONE)]
@@ -613,7 +813,7 @@ keyUsage = critical,keyCertSign,cRLSign
         with open(os.path.join(c, "int.pem")) as f:
             inter = f.read()
         for kind in ("expired", "notyet", "wrongname", "expired-wrongname",
-                     "expiring"):
+                     "expiring") + tuple(self.bulk):
             p = os.path.join(c, kind + ".pem")
             with open(p) as f:
                 leaf = f.read()
@@ -668,15 +868,23 @@ def alive(pid):
             return False
         with open("/proc/%d/comm" % pid) as f:
             comm = f.read().strip()   # NSD renames itself "nsd: main"
-        return any(comm == n or comm.startswith(n + ":") for n in SERVERS)
+        names = [COMMS.get(n, n) for n in SERVERS]
+        return any(comm == n or comm.startswith(n + ":") for n in names)
     except OSError:
         return False
 
 
+def pid_file(rd, name):
+    return os.path.join(rd, PIDFILES.get(name, name + ".pid"))
+
+
 def leftovers(rd):
     """Pids of lab servers started with this run dir's configs whose pid
-    file is gone (an interrupted start): matched by their command line."""
+    file is gone (an interrupted start): matched by their command line
+    (the peers: their config file; postfix's master: MAIL_CONFIG)."""
     confs = [os.path.join(rd, n + ".conf") for n in SERVERS]
+    confs.append(os.path.join(rd, "peers.json"))
+    mail_config = ("MAIL_CONFIG=" + os.path.join(rd, "postfix")).encode()
     out = []
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -684,11 +892,13 @@ def leftovers(rd):
         try:
             with open("/proc/%s/cmdline" % d, "rb") as f:
                 args = f.read().decode(errors="replace").split("\0")
+            with open("/proc/%s/environ" % d, "rb") as f:
+                envs = f.read().split(b"\0")
         except OSError:
             continue
         line = " ".join(args)   # nginx rewrites its argv into one title
-        if any(c in args or (" " + c) in line for c in confs) \
-                and alive(int(d)):
+        if (any(c in args or (" " + c) in line for c in confs)
+                or mail_config in envs) and alive(int(d)):
             out.append(int(d))
     return out
 
@@ -698,9 +908,9 @@ def stop(rd, quiet=False):
     from this run dir's configs."""
     pids = {}
     for name in SERVERS:
-        pids[name] = read_pid(os.path.join(rd, name + ".pid"))
+        pids[name] = read_pid(pid_file(rd, name))
         try:
-            os.unlink(os.path.join(rd, name + ".pid"))
+            os.unlink(pid_file(rd, name))
         except OSError:
             pass
     kill_wait(pids, quiet)
@@ -751,6 +961,9 @@ def wait_ready(deadline):
                                      15) == 0,
         "nginx": lambda: tcp_ok(TLS_ADDR, 443) and alive(
             read_pid(os.path.join(run_dir(), "nginx.pid"))),
+        "postfix": lambda: all(smtp_greets(a) for a, _ in MTA.values()),
+        "peers": lambda: tcp_ok(PEERS["tls10"], SMTP_PORT) and alive(
+            read_pid(pid_file(run_dir(), "peers"))),
     }
     pending = dict(checks)
     while pending and time.time() < deadline:
@@ -760,6 +973,17 @@ def wait_ready(deadline):
         if pending:
             time.sleep(0.1)
     return sorted(pending)
+
+
+def smtp_greets(addr):
+    """True when addr:25 sends a 220 greeting (then QUIT)."""
+    try:
+        with socket.create_connection((addr, SMTP_PORT), timeout=1.0) as s:
+            ok = s.recv(512).startswith(b"220")
+            s.sendall(b"QUIT\r\n")
+            return ok
+    except OSError:
+        return False
 
 
 def tcp_ok(addr, port):
@@ -775,7 +999,8 @@ def start(rd):
     os.makedirs(rd, exist_ok=True)
     stop(rd, quiet=True)
     for name in ("nsd.log", "unbound.log", "nginx-error.log",
-                 "nginx-access.log"):
+                 "nginx-access.log", "peers.log", "peers.out",
+                 "postfix/maillog"):
         try:
             os.unlink(os.path.join(rd, name))
         except OSError:
@@ -797,6 +1022,13 @@ def start(rd):
     sh(["unbound", "-c", os.path.join(rd, "unbound.conf")])
     sh(["nginx", "-p", rd, "-e", os.path.join(rd, "nginx-error.log"),
         "-c", os.path.join(rd, "nginx.conf")])
+    start_postfix(rd)
+    with open(os.path.join(rd, "peers.out"), "wb") as out:
+        subprocess.Popen([sys.executable, os.path.join(HERE, "peers",
+                                                       "peers.py"),
+                          rd, os.path.join(rd, "peers.json")],
+                         stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                         start_new_session=True)
     bad = wait_ready(time.time() + 10)
     if bad:
         stop(rd, quiet=True)
@@ -806,10 +1038,22 @@ def start(rd):
           (time.time() - t0, n, len(lab.hosts), rd))
 
 
+def start_postfix(rd):
+    """postfix -c <rundir>/postfix: its own queue, never a system service.
+    The queue directory is root's, the data directory postfix's."""
+    pd = os.path.join(rd, "postfix")
+    os.chmod(os.path.join(pd, "queue"), 0o755)
+    os.makedirs(os.path.join(pd, "data"), exist_ok=True)
+    shutil.chown(os.path.join(pd, "data"), "postfix", "postfix")
+    env = dict(os.environ, MAIL_CONFIG=pd)
+    sh(["postfix", "-c", pd, "check"], env=env)
+    sh(["postfix", "-c", pd, "start"], env=env)
+
+
 def status(rd):
     up = 0
     for name in SERVERS:
-        pid = read_pid(os.path.join(rd, name + ".pid"))
+        pid = read_pid(pid_file(rd, name))
         ok = alive(pid)
         up += ok
         print("%-8s %s" % (name, "running (pid %d)" % pid if ok else "stopped"))
@@ -818,7 +1062,7 @@ def status(rd):
 
 def status_quiet(rd):
     """True when every lab server runs."""
-    return all(alive(read_pid(os.path.join(rd, n + ".pid"))) for n in SERVERS)
+    return all(alive(read_pid(pid_file(rd, n))) for n in SERVERS)
 
 
 def env(rd):

@@ -16,8 +16,15 @@ Checks, per input domain:
   (c) status, the exact set of finding codes, mode and severities as
       expected; fixed severities must match data/findings.def and
       mode-dependent ones the record's mode.
+  (d) optional subjects: the exact subjects of a code's findings.
 Corpus domains (when the shared corpus exists) must give one schema-valid
 record whose status is not "error".
+Group checks (scenarios.json "checks"): the hostile group's records stay
+within the deadline and the scanner's peak RSS (wait4) under a bound; the
+shared group (1,000 generated domains on two MX hosts) makes exactly one
+probe per (host, address): the --summary counters and postfix's maillog
+("connect from" lines per smtpd service) both say so. Over the whole run
+no probe may send MAIL/RCPT/DATA (maillog and peers.log).
 Prints one line per failing domain, then "N passed, M failed"; exit 1 on any
 failure.
 """
@@ -36,8 +43,9 @@ import lab  # noqa: E402
 
 SCHEMA = os.path.join(TOP, "data", "schema", "record.schema.json")
 CATALOGUE = os.path.join(TOP, "data", "findings.def")
-# Codes the lab cannot produce by design (no SMTP peers, no previous run).
-NOT_IN_LAB = ("SMTP_", "HISTORY_")
+# Codes the lab cannot produce by design (no previous run).
+NOT_IN_LAB = ("HISTORY_",)
+MODES = ("enforce", "testing", "none")
 # Codes whose severity depends on context (checked by mode or expectation).
 CONTEXT_SEVERITY = {"TLSRPT_MISSING", "POLICY_FIELD_DUPLICATE",
                     "POLICY_MAX_AGE_SHORT"}
@@ -71,10 +79,15 @@ def load_validator(problems):
 
 
 def coverage_problems(data, cat):
-    """Every catalogue code outside NOT_IN_LAB must be expected somewhere."""
+    """Every catalogue code outside NOT_IN_LAB must be expected somewhere;
+    every mode-dependent SMTP_* code in an enforce, a testing and a none
+    policy."""
     seen = set()
-    for s in data["scenarios"]:
+    modes = {}
+    for s in data["scenarios"] + data.get("generated", []):
         seen.update(s["expect"]["codes"])
+        for c in s["expect"]["codes"]:
+            modes.setdefault(c, set()).add(s["expect"].get("mode"))
     unknown = sorted(seen - set(cat))
     missing = sorted(c for c in cat if c not in seen
                      and not c.startswith(NOT_IN_LAB))
@@ -84,6 +97,12 @@ def coverage_problems(data, cat):
                    " ".join(unknown))
     if missing:
         out.append("scenarios: no scenario produces %s" % " ".join(missing))
+    for c in sorted(cat):
+        if c.startswith("SMTP_") and cat[c] == "mode":
+            lack = [m for m in MODES if m not in modes.get(c, set())]
+            if lack:
+                out.append("scenarios: %s is not expected with mode %s" %
+                           (c, " ".join(lack)))
     return out
 
 
@@ -101,21 +120,35 @@ def run_groups(scanner, rd, data, groups):
         args = [scanner, "-f", os.path.join(rd, "lists", g + ".txt"),
                 "-o", out]
         args += [a.replace("{rundir}", rd) for a in data["common_args"]]
-        args += data["groups"][g]
+        args += [a.replace("{rundir}", rd) for a in data["groups"][g]]
         with open(os.path.join(outdir, g + ".cmd"), "w") as f:
             f.write(" ".join(args) + "\n")
         procs[g] = (subprocess.Popen(args, stdout=subprocess.DEVNULL,
                                      stderr=open(err, "wb")),
                     out, err, time.time())
     res = {}
+    rss = {}
+    while len(rss) < len(procs) and time.time() - min(
+            t for _, _, _, t in procs.values()) < 400:
+        # wait4 gives each scanner's own peak RSS (ru_maxrss, KiB).
+        for g, (p, _, _, _) in procs.items():
+            if g in rss:
+                continue
+            pid, wst, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                p.returncode = os.waitstatus_to_exitcode(wst)
+                rss[g] = (ru.ru_maxrss, time.time())
+        time.sleep(0.05)
     for g, (p, out, err, t0) in procs.items():
-        try:
-            rc = p.wait(timeout=400)
-        except subprocess.TimeoutExpired:
+        if g in rss:
+            rc = p.returncode
+            secs = rss[g][1] - t0
+        else:
             p.kill()
-            rc = p.wait()
+            p.wait()
             rc = "killed after 400 s"
-        secs = time.time() - t0
+            secs = time.time() - t0
+            rss[g] = (0, time.time())
         with open(err, encoding="utf-8", errors="replace") as f:
             errtext = f.read()
         recs = None
@@ -127,7 +160,7 @@ def run_groups(scanner, rd, data, groups):
                         recs.append(json.loads(line))
                     except ValueError as e:
                         recs.append({"_bad_line": n, "_error": str(e)})
-        res[g] = (rc, recs, errtext, secs)
+        res[g] = (rc, recs, errtext, secs, rss[g][0])
     return res
 
 
@@ -158,6 +191,12 @@ def check_record(rec, exp, cat, validator):
         probs.append("expected %s; got %s" %
                      (fmt(exp["status"], exp["codes"], exp.get("mode", "*")),
                       fmt(status, codes, mode)))
+    for c, subj in exp.get("subjects", {}).items():
+        got = sorted(f.get("subject") or "" for f in findings
+                     if f.get("code") == c)
+        if got != sorted(subj):
+            probs.append("subjects of %s: expected %s, got %s" %
+                         (c, sorted(subj), got))
     want = exp.get("severity", {})
     mode_sev = {"enforce": "error", "testing": "warning"}.get(mode, "info")
     for f in findings:
@@ -176,6 +215,111 @@ def check_record(rec, exp, cat, validator):
             probs.append("severity of %s (%s) is %s" %
                          (c, f.get("subject", "-"), sev))
     return probs
+
+
+class LogMarks:
+    """The part of postfix's maillog and of peers.log written during the
+    scanner runs (offsets taken before, text read after)."""
+
+    FILES = {"maillog": os.path.join("postfix", "maillog"),
+             "peers": "peers.log"}
+
+    def __init__(self, rd):
+        self.rd = rd
+        self.start = {k: self.size(k) for k in self.FILES}
+        self.text = {}
+
+    def path(self, k):
+        return os.path.join(self.rd, self.FILES[k])
+
+    def size(self, k):
+        try:
+            return os.path.getsize(self.path(k))
+        except OSError:
+            return 0
+
+    def read(self):
+        for k in self.FILES:
+            try:
+                with open(self.path(k), "rb") as f:
+                    f.seek(self.start[k])
+                    self.text[k] = f.read().decode("utf-8", "replace")
+            except OSError:
+                self.text[k] = ""
+
+    def connects(self, service):
+        """New SMTP connections to postfix's smtpd service (one per lab
+        address, syslog_name postfix/<service>)."""
+        tag = "postfix/%s/smtpd[" % service
+        return sum(1 for ln in self.text["maillog"].splitlines()
+                   if tag in ln and ": connect from " in ln)
+
+    def mail_commands(self):
+        """The probe must never send MAIL, RCPT or DATA."""
+        out = []
+        for ln in self.text["maillog"].splitlines():
+            if " disconnect from " in ln and re.search(
+                    r" (mail|rcpt|data)=\d", ln):
+                out.append("postfix saw a mail transaction: " + ln.strip())
+        for ln in self.text["peers"].splitlines():
+            if " saw-" in ln:
+                out.append("a peer saw a mail command: " + ln.strip())
+        return out[:5]
+
+
+def is_sanitized(scanner):
+    """True for an ASan build (its RSS bound is larger)."""
+    try:
+        with open(scanner, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
+def group_checks(g, chk, recs, rss_kib, sanitizer, logs, rd):
+    """The group-level checks of scenarios.json "checks"."""
+    out = []
+    lim = chk.get("max_duration_ms")
+    if lim is not None:
+        slow = [(r.get("domain"), r.get("duration_ms")) for r in recs
+                if not isinstance(r.get("duration_ms"), (int, float))
+                or r["duration_ms"] > lim]
+        for d, ms in slow:
+            out.append("group %s: %s took %s ms (bound %d ms)" %
+                       (g, d, ms, lim))
+    key = "max_rss_mib_sanitizer" if sanitizer else "max_rss_mib"
+    if key in chk:
+        if rss_kib <= 0 or rss_kib > chk[key] * 1024:
+            out.append("group %s: peak RSS %.1f MiB, bound %d MiB" %
+                       (g, rss_kib / 1024.0, chk[key]))
+    if "summary" in chk:
+        path = chk["summary"].replace("{rundir}", rd)
+        try:
+            with open(path, encoding="utf-8") as f:
+                smtp = json.load(f).get("smtp") or {}
+        except (OSError, ValueError) as e:
+            out.append("group %s: summary %s: %s" % (g, path, e))
+            smtp = None
+        if smtp is not None:
+            print("group %s: summary smtp %s" % (g, json.dumps(smtp)))
+            want = {"probes": chk.get("smtp_probes"),
+                    "requests": chk.get("smtp_requests")}
+            for k, v in want.items():
+                if v is not None and smtp.get(k) != v:
+                    out.append("group %s: summary smtp.%s is %s, expected %s"
+                               % (g, k, smtp.get(k), v))
+            if isinstance(smtp.get("requests"), int) and isinstance(
+                    smtp.get("probes"), int) and smtp.get("shared") != \
+                    smtp["requests"] - smtp["probes"]:
+                out.append("group %s: summary smtp.shared is %s, expected "
+                           "requests - probes" % (g, smtp.get("shared")))
+    for svc, n in sorted(chk.get("maillog_connects", {}).items()):
+        got = logs.connects(svc)
+        print("group %s: postfix/%s: %d new connection(s)" % (g, svc, got))
+        if got != n:
+            out.append("group %s: postfix/%s saw %d connection(s), "
+                       "expected %d" % (g, svc, got, n))
+    return out
 
 
 def main(argv):
@@ -223,12 +367,21 @@ def main(argv):
         failed += coverage_problems(data, cat)
         validator = load_validator(failed)
         groups = sorted({e["group"] for e in expect.values()})
+        logs = LogMarks(rd)
         res = run_groups(scanner, rd, data, groups)
+        time.sleep(0.5)          # postlogd writes the maillog asynchronously
+        logs.read()
+        failed += logs.mail_commands()
+        sanitizer = is_sanitized(scanner)
         for g in groups:
-            rc, recs, errtext, secs = res[g]
+            rc, recs, errtext, secs, rss_kib = res[g]
             mine = {k: v for k, v in expect.items() if v["group"] == g}
-            print("group %s: %d domains, exit %s, %.1f s" %
-                  (g, len(mine), rc, secs))
+            print("group %s: %d domains, exit %s, %.1f s, peak RSS %.1f MiB"
+                  % (g, len(mine), rc, secs, rss_kib / 1024.0))
+            chk = data.get("checks", {}).get(g)
+            if chk and recs is not None:
+                failed += group_checks(g, chk, recs, rss_kib, sanitizer,
+                                       logs, rd)
             if rc != 0 or "ERROR: AddressSanitizer" in errtext \
                     or "runtime error:" in errtext:
                 tail = "\n    ".join(errtext.strip().splitlines()[-15:])

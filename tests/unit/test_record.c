@@ -2,9 +2,10 @@
  * report/record.c: hand-built observations + verdicts -> exact JSON lines
  * (sorted keys, compact), each also round-tripped through json_loads; the
  * byte escaping of ms_record_string; timestamps and days_left; severity
- * resolution; caps. Every expected record here is also validated against
- * data/schema/record.schema.json by tests/schema_selftest.py, which reads
- * the string literals of this file that start with {"domain".
+ * resolution; caps; the mx[].smtp probe evidence. Every expected record
+ * here is also validated against data/schema/record.schema.json by
+ * tests/schema_selftest.py, which reads the string literals of this file
+ * that start with {"domain".
  */
 #include "report/record.h"
 
@@ -469,6 +470,159 @@ static const char want_broken[] =
     "null,\"name\":\"_mta-sts.example.com\",\"records\":[],\"usable\":false},"
     "\"tlsrpt\":{\"dns\":\"servfail\",\"records\":[],\"rua\":[]}}\n";
 
+/* The STARTTLS probe evidence: a host with a completed probe and a
+ * refused address (and TLSA), a host without STARTTLS whose second
+ * address the SSRF guard withheld (no address text from the probe: the
+ * lookup's is used), a host whose only probe timed out before greeting
+ * (starttls null), and a host that was not probed (smtp null). */
+static void probe_ok(struct ms_obs_smtp *s, const char *addr)
+{
+  snprintf(s->address, sizeof(s->address), "%s", addr);
+  s->outcome = MS_SMTP_OK;
+  s->banner_code = 220;
+  s->banner = ms_xstrdup("mail.example.org ESMTP Postfix");
+  s->ehlo_code = 250;
+  s->starttls_offered = true;
+  s->starttls_code = 220;
+  s->ehlo_tls_code = 250;
+  s->tls_protocol = ms_xstrdup("TLSv1.2");
+  s->tls_cipher = ms_xstrdup("ECDHE-RSA-AES256-GCM-SHA384");
+  s->tls_version = 0x0303;
+  s->duration_ms = 41;
+  struct ms_cert_info *c = &s->cert;
+  c->present = true;
+  c->subject = ms_xstrdup("CN=mail.example.org");
+  c->issuer = ms_xstrdup("CN=Lab CA");
+  c->san[c->n_san++] = ms_xstrdup("mail.example.org");
+  c->not_before = T0 - 10 * 86400;
+  c->not_after = T0 + 5 * 86400;
+  c->chain_verified = false;
+  c->errors = MS_CERT_UNTRUSTED;
+  c->verify_code = 20;
+  c->verify_error = ms_xstrdup("unable to get local issuer certificate");
+  c->untrusted_reason = ms_xstrdup("unknown issuer");
+}
+
+static void build_probes(struct ms_obs *o, struct ms_verdict *v)
+{
+  snprintf(o->domain, sizeof(o->domain), "example.org");
+  o->started_ms = T0 * 1000;
+  o->duration_ms = 2500;
+  o->mx.dns.outcome = MS_DNS_OK;
+
+  struct ms_obs_mx_host *h = &o->mx.host[0];
+  mx_host(&o->mx, "mail.example.org", 10);
+  addr4(&h->addrs, 192, 0, 2, 25);
+  addr6(&h->addrs, 0x25);
+  h->probed = true;
+  h->has_tlsa = true;
+  h->tlsa.outcome = MS_DNS_OK;
+  h->smtp = ms_xcalloc(2, sizeof(*h->smtp));
+  probe_ok(&h->smtp[0], "192.0.2.25");
+  struct ms_obs_smtp *s = &h->smtp[1];
+  snprintf(s->address, sizeof(s->address), "2001:db8::25");
+  s->outcome = MS_SMTP_CONNECT_FAILED;
+  s->error = ms_xstrdup("connection refused");
+  s->duration_ms = 1;
+
+  h = &o->mx.host[1];
+  mx_host(&o->mx, "backup.example.org", 20);
+  addr4(&h->addrs, 192, 0, 2, 26);
+  addr4(&h->addrs, 10, 0, 0, 26);
+  o->mx.host[1].n_private = 1;
+  h->probed = true;
+  h->smtp = ms_xcalloc(2, sizeof(*h->smtp));
+  s = &h->smtp[0];
+  snprintf(s->address, sizeof(s->address), "192.0.2.26");
+  s->outcome = MS_SMTP_NO_STARTTLS;
+  s->shared = true;
+  s->banner_code = 220;
+  s->banner = ms_xstrdup("backup ESMTP caf\xe9"); /* a Latin-1 byte */
+  s->ehlo_code = 250;
+  s->duration_ms = 12;
+  /* smtp[1] stays NOT_RUN with no address text. */
+
+  h = &o->mx.host[2];
+  mx_host(&o->mx, "slow.example.org", 30);
+  addr4(&h->addrs, 192, 0, 2, 27);
+  h->probed = true;
+  h->smtp = ms_xcalloc(1, sizeof(*h->smtp));
+  s = &h->smtp[0];
+  snprintf(s->address, sizeof(s->address), "192.0.2.27");
+  s->outcome = MS_SMTP_TIMEOUT;
+  s->error = ms_xstrdup("no greeting within 10 s");
+  s->duration_ms = 10000;
+
+  mx_host(&o->mx, "old.example.org", 40);
+  addr4(&o->mx.host[3].addrs, 192, 0, 2, 28);
+
+  v->status = MS_STATUS_WARNING;
+  ms_findings_add(&v->findings, MS_F_SMTP_UNREACHABLE, MS_SEV_DEFAULT,
+                  "mail.example.org", "2001:db8::25: connection refused");
+}
+
+/* Expect: reachable from the 220 of 192.0.2.25; starttls false from the
+ * backup host (it answered EHLO without STARTTLS) and null for the host
+ * that never greeted; the summary certificate is the completed probe's;
+ * reply codes null where the step was never answered; the withheld
+ * address as "not_run" with the lookup's text; the Latin-1 banner byte
+ * as U+00E9; old.example.org not probed (smtp null). */
+static const char want_probes[] =
+    "{\"domain\":\"example.org\",\"duration_ms\":2500,\"findings\":[{\"code"
+    "\":\"SMTP_UNREACHABLE\",\"detail\":\"2001:db8::25: connection refused"
+    "\",\"message\":\"the MX host could not be reached on port 25 (refused,"
+    " timed out or no banner)\",\"severity\":\"warning\",\"subject\":\"mail"
+    ".example.org\"}],\"mode\":null,\"mx\":[{\"addresses\":[\"192.0.2.25\","
+    "\"2001:db8::25\"],\"covered_by\":null,\"host\":\"mail.example.org\",\""
+    "implicit\":false,\"preference\":10,\"smtp\":{\"addresses\":[{\"address"
+    "\":\"192.0.2.25\",\"banner\":\"mail.example.org ESMTP Postfix\",\"bann"
+    "er_code\":220,\"certificate\":{\"chain_verified\":false,\"days_left\":"
+    "5,\"errors\":[\"untrusted\"],\"issuer\":\"CN=Lab CA\",\"not_after\":\""
+    "2026-12-08T02:00:01Z\",\"not_before\":\"2026-11-23T02:00:01Z\",\"san\""
+    ":[\"mail.example.org\"],\"subject\":\"CN=mail.example.org\",\"untruste"
+    "d_reason\":\"unknown issuer\",\"verify_error\":\"unable to get local i"
+    "ssuer certificate\"},\"cipher\":\"ECDHE-RSA-AES256-GCM-SHA384\",\"dura"
+    "tion_ms\":41,\"ehlo_code\":250,\"ehlo_tls_code\":250,\"error\":null,\""
+    "outcome\":\"ok\",\"protocol\":\"TLSv1.2\",\"shared\":false,\"starttls_"
+    "code\":220,\"starttls_offered\":true},{\"address\":\"2001:db8::25\",\""
+    "banner\":null,\"banner_code\":null,\"certificate\":null,\"cipher\":nul"
+    "l,\"duration_ms\":1,\"ehlo_code\":null,\"ehlo_tls_code\":null,\"error"
+    "\":\"connection refused\",\"outcome\":\"connect_failed\",\"protocol\":"
+    "null,\"shared\":false,\"starttls_code\":null,\"starttls_offered\":fals"
+    "e}],\"certificate\":{\"chain_verified\":false,\"days_left\":5,\"errors"
+    "\":[\"untrusted\"],\"issuer\":\"CN=Lab CA\",\"not_after\":\"2026-12-08"
+    "T02:00:01Z\",\"not_before\":\"2026-11-23T02:00:01Z\",\"san\":[\"mail.e"
+    "xample.org\"],\"subject\":\"CN=mail.example.org\",\"untrusted_reason\""
+    ":\"unknown issuer\",\"verify_error\":\"unable to get local issuer cert"
+    "ificate\"},\"cipher\":\"ECDHE-RSA-AES256-GCM-SHA384\",\"protocol\":\"T"
+    "LSv1.2\",\"reachable\":true,\"starttls\":true,\"tlsa\":true,\"verify_e"
+    "rror\":\"unable to get local issuer certificate\"}},{\"addresses\":[\""
+    "192.0.2.26\",\"10.0.0.26\"],\"covered_by\":null,\"host\":\"backup.exam"
+    "ple.org\",\"implicit\":false,\"preference\":20,\"smtp\":{\"addresses\""
+    ":[{\"address\":\"192.0.2.26\",\"banner\":\"backup ESMTP caf\xc3\xa9\","
+    "\"banner_code\":220,\"certificate\":null,\"cipher\":null,\"duration_ms"
+    "\":12,\"ehlo_code\":250,\"ehlo_tls_code\":null,\"error\":null,\"outcom"
+    "e\":\"no_starttls\",\"protocol\":null,\"shared\":true,\"starttls_code"
+    "\":null,\"starttls_offered\":false},{\"address\":\"10.0.0.26\",\"banne"
+    "r\":null,\"banner_code\":null,\"certificate\":null,\"cipher\":null,\"d"
+    "uration_ms\":0,\"ehlo_code\":null,\"ehlo_tls_code\":null,\"error\":nul"
+    "l,\"outcome\":\"not_run\",\"protocol\":null,\"shared\":false,\"starttl"
+    "s_code\":null,\"starttls_offered\":false}],\"certificate\":null,\"ciph"
+    "er\":null,\"protocol\":null,\"reachable\":true,\"starttls\":false,\"tl"
+    "sa\":false,\"verify_error\":null}},{\"addresses\":[\"192.0.2.27\"],\"c"
+    "overed_by\":null,\"host\":\"slow.example.org\",\"implicit\":false,\"pr"
+    "eference\":30,\"smtp\":{\"addresses\":[{\"address\":\"192.0.2.27\",\"b"
+    "anner\":null,\"banner_code\":null,\"certificate\":null,\"cipher\":null"
+    ",\"duration_ms\":10000,\"ehlo_code\":null,\"ehlo_tls_code\":null,\"err"
+    "or\":\"no greeting within 10 s\",\"outcome\":\"timeout\",\"protocol\":"
+    "null,\"shared\":false,\"starttls_code\":null,\"starttls_offered\":fals"
+    "e}],\"certificate\":null,\"cipher\":null,\"protocol\":null,\"reachable"
+    "\":false,\"starttls\":null,\"tlsa\":false,\"verify_error\":null}},{\"a"
+    "ddresses\":[\"192.0.2.28\"],\"covered_by\":null,\"host\":\"old.example"
+    ".org\",\"implicit\":false,\"preference\":40,\"smtp\":null}],\"policy\""
+    ":null,\"policy_tls\":null,\"scanned_at\":\"2026-12-03T02:00:01Z\",\"st"
+    "atus\":\"warning\",\"sts_record\":null,\"tlsrpt\":null}\n";
+
 static const struct {
   const char *name;
   void (*build)(struct ms_obs *, struct ms_verdict *);
@@ -480,6 +634,7 @@ static const struct {
     {"full deployment", build_full, want_full, sizeof(want_full) - 1},
     {"non-UTF-8 bytes", build_bytes, want_bytes, sizeof(want_bytes) - 1},
     {"broken everything", build_broken, want_broken, sizeof(want_broken) - 1},
+    {"STARTTLS probes", build_probes, want_probes, sizeof(want_probes) - 1},
 };
 
 /* Dumps rec, checks it parses back to an equal value (NULs allowed). */
@@ -877,6 +1032,91 @@ static void test_corpus_bodies(void)
   CU_ASSERT(seen > 0);
 }
 
+/* mx[].smtp summary over a host's probes: reachable, starttls (true,
+ * false or null), the completed probe's protocol. Each row is one host;
+ * a probe is "banner ehlo offered ok" (ok: outcome OK with TLSv1.3). */
+static void test_smtp_summary(void)
+{
+  static const struct {
+    const char *name;
+    int probe[3][4]; /* banner_code, ehlo_code, starttls offered, ok */
+    size_t n;
+    const char *want; /* reachable/starttls/protocol, compact JSON */
+  } cases[] = {
+      {"all good",
+       {{220, 250, 1, 1}, {220, 250, 1, 1}},
+       2,
+       "{\"protocol\":\"TLSv1.3\",\"reachable\":true,\"starttls\":true}"},
+      {"one without STARTTLS",
+       {{220, 250, 1, 1}, {220, 250, 0, 0}},
+       2,
+       "{\"protocol\":\"TLSv1.3\",\"reachable\":true,\"starttls\":false}"},
+      {"EHLO refused counts as no STARTTLS",
+       {{220, 502, 0, 0}},
+       1,
+       "{\"protocol\":null,\"reachable\":true,\"starttls\":false}"},
+      {"greeted, then silence",
+       {{220, 0, 0, 0}},
+       1,
+       "{\"protocol\":null,\"reachable\":true,\"starttls\":null}"},
+      {"greeting 554 is not reachable",
+       {{554, 0, 0, 0}},
+       1,
+       "{\"protocol\":null,\"reachable\":false,\"starttls\":null}"},
+      {"nothing answered",
+       {{0, 0, 0, 0}, {0, 0, 0, 0}},
+       2,
+       "{\"protocol\":null,\"reachable\":false,\"starttls\":null}"},
+      {"second address completes",
+       {{0, 0, 0, 0}, {220, 250, 1, 1}},
+       2,
+       "{\"protocol\":\"TLSv1.3\",\"reachable\":true,\"starttls\":true}"},
+      {"no addresses at all",
+       {{0}},
+       0,
+       "{\"protocol\":null,\"reachable\":false,\"starttls\":null}"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    struct ms_obs obs;
+    ms_obs_init(&obs);
+    struct ms_verdict *v = verdict_new();
+    snprintf(obs.domain, sizeof(obs.domain), "example.org");
+    obs.mx.dns.outcome = MS_DNS_OK;
+    mx_host(&obs.mx, "mx.example.org", 10);
+    struct ms_obs_mx_host *h = &obs.mx.host[0];
+    h->smtp = ms_xcalloc(cases[i].n ? cases[i].n : 1, sizeof(*h->smtp));
+    for (size_t j = 0; j < cases[i].n; j++) {
+      const int *p = cases[i].probe[j];
+      addr4(&h->addrs, 192, 0, 2, (uint8_t)(1 + j));
+      struct ms_obs_smtp *s = &h->smtp[j];
+      s->banner_code = p[0];
+      s->ehlo_code = p[1];
+      s->starttls_offered = p[2] != 0;
+      s->outcome = p[3] ? MS_SMTP_OK : MS_SMTP_TIMEOUT;
+      if (p[3])
+        s->tls_protocol = ms_xstrdup("TLSv1.3");
+    }
+    json_t *rec = ms_record_build(&obs, v);
+    json_t *smtp =
+        json_object_get(json_array_get(json_object_get(rec, "mx"), 0), "smtp");
+    json_t *sub = json_pack("{s:O,s:O,s:O}", "reachable",
+                            json_object_get(smtp, "reachable"), "starttls",
+                            json_object_get(smtp, "starttls"), "protocol",
+                            json_object_get(smtp, "protocol"));
+    char *got = sub ? json_dumps(sub, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+    MS_CHECK_ROW(got && strcmp(got, cases[i].want) == 0, "%s: got %s, want %s",
+                 cases[i].name, got ? got : "(null)", cases[i].want);
+    MS_CHECK_ROW(json_array_size(json_object_get(smtp, "addresses")) ==
+                     cases[i].n,
+                 "%s: addresses", cases[i].name);
+    free(got);
+    json_decref(sub);
+    json_decref(rec);
+    free(v);
+    ms_obs_cleanup(&obs);
+  }
+}
+
 CU_TestInfo ms_tests_record[] = {
     {"exact records and round trip", test_records},
     {"ms_record_string escaping", test_string},
@@ -887,5 +1127,6 @@ CU_TestInfo ms_tests_record[] = {
     {"caps and dropped counts", test_caps},
     {"null evidence members", test_null_members},
     {"corpus policy bodies", test_corpus_bodies},
+    {"smtp summary", test_smtp_summary},
     CU_TEST_INFO_NULL,
 };

@@ -4,6 +4,8 @@
  * every rule, every status, each mode-dependent severity and the kinds of
  * mistake in the shared corpus bug log (with our own short bytes). The
  * corpus MX cases (mx-cases.tsv) run too when ../shared/corpus exists.
+ * The STARTTLS probe rules have their own tables: every SMTP_* code under
+ * every mode, per-host aggregation over addresses, skipped probes.
  */
 #include "core/verdict.h"
 
@@ -1205,6 +1207,643 @@ static void test_sort_dedupe(void)
   free(o);
 }
 
+/* ---- the STARTTLS probe rules (verdict.md "MX transport") -------------- */
+
+#define SMTP_MX        "10 mx1.example.com,20 mx2.example.com"
+#define SMTP_POL(mode) POL(mode, "mx: *.example.com\n")
+#define MAX_PROBES     3
+
+/* One probe result. Zero values are a clean probe: 220, EHLO 250 with
+ * STARTTLS, 220, TLS 1.3, a verifying certificate with 60 days left. */
+struct sprobe {
+  const char *addr;             /* NULL: no more probes */
+  enum ms_smtp_outcome outcome; /* 0 (NOT_RUN) is spelled .not_run */
+  bool not_run;
+  int code;           /* reply code of the failing step */
+  const char *error;  /* the probe's words */
+  int tls_version;    /* 0: 0x0304 for OK, none otherwise */
+  const char *proto;  /* tls_protocol for tls_version */
+  unsigned cert_err;  /* MS_CERT_* bits */
+  int64_t cert_left;  /* seconds until not_after; 0: 60 days */
+  int64_t cert_start; /* seconds until not_before; 0: 30 days ago */
+  const char *why;    /* untrusted_reason */
+  const char *san;    /* first SAN; NULL: the MX host */
+  bool bare;          /* leave the address text empty */
+};
+
+struct shost {
+  const char *host; /* NULL: the row's host[] ends */
+  bool no_smtp;     /* smtp == NULL: no probes planned */
+  bool tlsa;
+  struct sprobe p[MAX_PROBES];
+};
+
+/* Fills one ms_obs_smtp from a row's probe (see struct sprobe). */
+static void fill_probe(struct ms_obs_smtp *s, const struct sprobe *p,
+                       const char *host)
+{
+  memset(s, 0, sizeof(*s));
+  s->outcome = p->not_run   ? MS_SMTP_NOT_RUN
+               : p->outcome ? p->outcome
+                            : MS_SMTP_OK;
+  if (!p->bare)
+    snprintf(s->address, sizeof(s->address), "%s", p->addr);
+  if (p->error)
+    s->error = ms_xstrdup(p->error);
+  enum ms_smtp_outcome o = s->outcome;
+  bool reached = o != MS_SMTP_NOT_RUN && o != MS_SMTP_CONNECT_FAILED &&
+                 o != MS_SMTP_TIMEOUT && o != MS_SMTP_NO_BANNER &&
+                 o != MS_SMTP_SKIPPED && o != MS_SMTP_CANCELED;
+  s->banner_code = o == MS_SMTP_BANNER_REJECTED ? p->code : reached ? 220 : 0;
+  if (s->banner_code == 220 && o != MS_SMTP_PROTOCOL_ERROR) {
+    s->ehlo_code = o == MS_SMTP_EHLO_FAILED ? p->code : 250;
+    s->starttls_offered = o != MS_SMTP_EHLO_FAILED && o != MS_SMTP_NO_STARTTLS;
+  }
+  if (s->starttls_offered)
+    s->starttls_code = o == MS_SMTP_STARTTLS_REFUSED ? p->code : 220;
+  bool tls = o == MS_SMTP_OK || p->tls_version || p->cert_err;
+  if (!tls)
+    return;
+  s->ehlo_tls_code = o == MS_SMTP_OK ? 250 : 0;
+  s->tls_version = p->tls_version ? p->tls_version : 0x0304;
+  s->tls_protocol = ms_xstrdup(p->proto ? p->proto : "TLSv1.3");
+  s->tls_cipher = ms_xstrdup("TLS_AES_128_GCM_SHA256");
+  struct ms_cert_info *c = &s->cert;
+  c->present = true;
+  c->subject = ms_xstrdup("CN=mx");
+  c->san[c->n_san++] = ms_xstrdup(p->san ? p->san : host);
+  c->not_before = NOW + (p->cert_start ? p->cert_start : -30 * DAY);
+  c->not_after = NOW + (p->cert_left ? p->cert_left : 60 * DAY);
+  c->errors = p->cert_err;
+  c->chain_verified = p->cert_err == 0;
+  if (p->why)
+    c->untrusted_reason = ms_xstrdup(p->why);
+}
+
+/* Replaces the hosts of o (built by build()) with the row's hosts, their
+ * addresses and probe results. */
+static void attach_hosts(struct ms_obs *o, const struct shost *hs)
+{
+  for (size_t i = 0; i < o->mx.n_host; i++) {
+    free(o->mx.host[i].host);
+    ms_obs_addrs_cleanup(&o->mx.host[i].addrs);
+  }
+  memset(o->mx.host, 0, sizeof(o->mx.host));
+  o->mx.n_host = 0;
+  for (size_t i = 0; i < 2 && hs[i].host; i++) {
+    struct ms_obs_mx_host *h = &o->mx.host[o->mx.n_host++];
+    h->host = ms_xstrdup(hs[i].host);
+    h->preference = (uint16_t)(10 * (i + 1));
+    h->addrs.a.outcome = MS_DNS_OK;
+    h->addrs.aaaa.outcome = MS_DNS_OK;
+    h->has_tlsa = hs[i].tlsa;
+    h->tlsa.outcome = hs[i].tlsa ? MS_DNS_OK : MS_DNS_NXDOMAIN;
+    size_t n = 0;
+    while (n < MAX_PROBES && hs[i].p[n].addr)
+      n++;
+    for (size_t j = 0; j < n; j++)
+      CU_ASSERT_FATAL(ms_addr_parse(hs[i].p[j].addr, &h->addrs.addr[j]));
+    h->addrs.n_addr = n;
+    if (hs[i].no_smtp || n == 0)
+      continue;
+    h->probed = true;
+    h->smtp = ms_xcalloc(n, sizeof(*h->smtp));
+    for (size_t j = 0; j < n; j++)
+      fill_probe(&h->smtp[j], &hs[i].p[j], hs[i].host);
+  }
+}
+
+/* Policy mode of a row: enforce, testing, none, or no MTA-STS at all
+ * (UNSET: no record and no policy, the --probe-all readiness audit). */
+static void build_smtp(struct ms_obs *o, enum ms_mode mode,
+                       const struct shost *hs)
+{
+  struct vrow r = {.mx = SMTP_MX};
+  if (mode == MS_MODE_TESTING)
+    r.body = SMTP_POL("testing");
+  else if (mode == MS_MODE_NONE)
+    r.body = SMTP_POL("none");
+  else if (mode == MS_MODE_ENFORCE)
+    r.body = SMTP_POL("enforce");
+  else {
+    r.sts = ABSENT;
+    r.http = 404;
+    r.body = "not found";
+  }
+  build(&r, o);
+  attach_hosts(o, hs);
+}
+
+/* "CODE:sev|subject|detail" lines of the items whose code starts with
+ * prefix ("" for all), in the verdict's order. */
+static void fmt_items(const struct ms_findings *f, const char *prefix,
+                      char *buf, size_t cap)
+{
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < f->n && used < cap; i++) {
+    const char *code = ms_finding_info(f->item[i].code)->code;
+    if (strncmp(code, prefix, strlen(prefix)) != 0)
+      continue;
+    int w = snprintf(buf + used, cap - used, "%s:%s|%s|%s\n", code,
+                     ms_sev_name(f->item[i].sev), f->item[i].subject,
+                     f->item[i].detail);
+    used += w > 0 ? (size_t)w : 0;
+  }
+}
+
+/* -- each SMTP code under each mode -- */
+
+struct smatrix {
+  const char *name;
+  struct sprobe p; /* on mx1.example.com, 192.0.2.1 */
+  bool tlsa;
+  const char *items; /* the SMTP_* items, "@" where the severity goes */
+  bool mode_dep;     /* severity follows the mode; else fixed */
+};
+
+#define M1 "mx1.example.com"
+#define A1 "192.0.2.1"
+
+static const struct smatrix matrix[] = {
+    {"no STARTTLS",
+     {.addr = A1, .outcome = MS_SMTP_NO_STARTTLS},
+     false,
+     "SMTP_STARTTLS_MISSING:@|" M1 "|" A1 ": STARTTLS not advertised\n",
+     true},
+    {"STARTTLS refused",
+     {.addr = A1, .outcome = MS_SMTP_STARTTLS_REFUSED, .code = 454},
+     false,
+     "SMTP_STARTTLS_MISSING:@|" M1 "|" A1 ": STARTTLS answered 454\n",
+     true},
+    {"EHLO refused",
+     {.addr = A1, .outcome = MS_SMTP_EHLO_FAILED, .code = 502},
+     false,
+     "SMTP_STARTTLS_MISSING:@|" M1 "|" A1 ": EHLO answered 502\n",
+     true},
+    {"TLS garbage",
+     {.addr = A1,
+      .outcome = MS_SMTP_TLS_FAILED,
+      .error = "wrong version number"},
+     false,
+     "SMTP_TLS_FAILED:@|" M1 "|" A1 ": wrong version number\n",
+     true},
+    {"TLS failed, no text",
+     {.addr = A1, .outcome = MS_SMTP_TLS_FAILED},
+     false,
+     "SMTP_TLS_FAILED:@|" M1 "|" A1 ": handshake failed\n",
+     true},
+    {"TLS 1.0",
+     {.addr = A1, .tls_version = 0x0301, .proto = "TLSv1"},
+     false,
+     "SMTP_TLS_VERSION:@|" M1 "|" A1 ": TLSv1\n",
+     true},
+    {"TLS 1.1",
+     {.addr = A1, .tls_version = 0x0302, .proto = "TLSv1.1"},
+     false,
+     "SMTP_TLS_VERSION:@|" M1 "|" A1 ": TLSv1.1\n",
+     true},
+    {"cert expired",
+     {.addr = A1, .cert_err = MS_CERT_EXPIRED, .cert_left = -3 * DAY},
+     false,
+     "SMTP_CERT_EXPIRED:@|" M1 "|" A1 ": expired 3 days ago\n",
+     true},
+    {"cert not yet valid",
+     {.addr = A1, .cert_err = MS_CERT_NOT_YET_VALID, .cert_start = 2 * DAY},
+     false,
+     "SMTP_CERT_NOT_YET_VALID:@|" M1 "|" A1 ": not valid for another 2 days\n",
+     true},
+    {"cert wrong name (bug log 18)",
+     {.addr = A1, .cert_err = MS_CERT_NAME_MISMATCH, .san = "mx2.example.com"},
+     false,
+     "SMTP_CERT_NAME_MISMATCH:@|" M1 "|" A1
+     ": certificate for mx2.example.com\n",
+     true},
+    {"cert self-signed",
+     {.addr = A1, .cert_err = MS_CERT_UNTRUSTED, .why = "self-signed"},
+     false,
+     "SMTP_CERT_UNTRUSTED:@|" M1 "|" A1 ": self-signed\n",
+     true},
+    {"cert other verify error",
+     {.addr = A1, .cert_err = MS_CERT_OTHER},
+     false,
+     "SMTP_CERT_UNTRUSTED:@|" M1 "|" A1 ": chain does not verify\n",
+     true},
+    {"connection refused",
+     {.addr = A1,
+      .outcome = MS_SMTP_CONNECT_FAILED,
+      .error = "connection refused"},
+     false,
+     "SMTP_UNREACHABLE:warning|" M1 "|" A1 ": connection refused\n",
+     false},
+    {"no greeting in time",
+     {.addr = A1, .outcome = MS_SMTP_TIMEOUT},
+     false,
+     "SMTP_UNREACHABLE:warning|" M1 "|" A1 ": timed out\n",
+     false},
+    {"closed before greeting",
+     {.addr = A1, .outcome = MS_SMTP_NO_BANNER},
+     false,
+     "SMTP_UNREACHABLE:warning|" M1 "|" A1 ": closed before a greeting\n",
+     false},
+    {"greeting 554",
+     {.addr = A1, .outcome = MS_SMTP_BANNER_REJECTED, .code = 554},
+     false,
+     "SMTP_UNREACHABLE:warning|" M1 "|" A1 ": greeting 554\n",
+     false},
+    {"endless reply",
+     {.addr = A1,
+      .outcome = MS_SMTP_PROTOCOL_ERROR,
+      .error = "reply over 64 lines"},
+     false,
+     "SMTP_UNREACHABLE:warning|" M1 "|" A1 ": reply over 64 lines\n",
+     false},
+    {"cert expiring",
+     {.addr = A1, .cert_left = 5 * DAY + 60},
+     false,
+     "SMTP_CERT_EXPIRING:warning|" M1 "|" A1 ": expires in 5 days\n",
+     false},
+    {"DANE TLSA", {.addr = A1}, true, "SMTP_DANE_TLSA:info|" M1 "|\n", false},
+};
+
+/* Copies tmpl into out with its one '@' replaced by sev. */
+static void subst_sev(const char *tmpl, const char *sev, char *out, size_t cap)
+{
+  const char *at = strchr(tmpl, '@');
+  if (!at)
+    snprintf(out, cap, "%s", tmpl);
+  else
+    snprintf(out, cap, "%.*s%s%s", (int)(at - tmpl), tmpl, sev, at + 1);
+}
+
+static void test_smtp_matrix(void)
+{
+  static const struct {
+    enum ms_mode mode;
+    const char *sev;        /* of a mode-dependent code */
+    enum ms_status st_dep;  /* status with a mode-dependent item */
+    enum ms_status st_warn; /* status with a warning item */
+  } modes[] = {
+      {MS_MODE_ENFORCE, "error", MS_STATUS_INVALID, MS_STATUS_WARNING},
+      {MS_MODE_TESTING, "warning", MS_STATUS_WARNING, MS_STATUS_WARNING},
+      {MS_MODE_NONE, "info", MS_STATUS_VALID, MS_STATUS_WARNING},
+      /* --probe-all on a domain without MTA-STS: info, status none. */
+      {MS_MODE_UNSET, "info", MS_STATUS_NONE, MS_STATUS_NONE},
+  };
+  struct ms_obs *o = ms_xcalloc(1, sizeof(*o));
+  struct ms_verdict *v = ms_xcalloc(1, sizeof(*v));
+  struct ms_verdict_cfg cfg = {.now = NOW, .cert_warn_days = 14};
+  static char got[4096], want[1024];
+  for (size_t i = 0; i < sizeof(matrix) / sizeof(matrix[0]); i++) {
+    const struct smatrix *m = &matrix[i];
+    for (size_t k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
+      struct shost hs[2] = {{.host = M1, .tlsa = m->tlsa, .p = {m->p}},
+                            {.host = NULL}};
+      build_smtp(o, modes[k].mode, hs);
+      ms_verdict(o, &cfg, v);
+      fmt_items(&v->findings, "SMTP_", got, sizeof(got));
+      subst_sev(m->items, modes[k].sev, want, sizeof(want));
+      MS_CHECK_ROW(strcmp(got, want) == 0, "%s / mode %d:\n  got  %s  want %s",
+                   m->name, (int)modes[k].mode, got, want);
+      enum ms_status st =
+          m->tlsa       ? (modes[k].mode == MS_MODE_UNSET ? MS_STATUS_NONE
+                                                          : MS_STATUS_VALID)
+          : m->mode_dep ? modes[k].st_dep
+                        : modes[k].st_warn;
+      MS_CHECK_ROW(v->status == st, "%s / mode %d: status %s, want %s", m->name,
+                   (int)modes[k].mode, ms_status_name(v->status),
+                   ms_status_name(st));
+      MS_CHECK_ROW(v->mode == modes[k].mode, "%s: mode %d, want %d", m->name,
+                   (int)v->mode, (int)modes[k].mode);
+      ms_obs_cleanup(o);
+    }
+  }
+  free(v);
+  free(o);
+}
+
+/* -- aggregation, mixed hosts, skipped probes: whole finding lists -- */
+
+struct srow {
+  const char *name;
+  enum ms_mode mode;
+  struct shost h[2];
+  bool blocked; /* obs->smtp_blocked */
+  bool deadline;
+  const char *want; /* every item, "CODE:sev|subject|detail\n", sorted */
+  enum ms_status status;
+};
+
+#define A2 "2001:db8::1"
+#define A3 "192.0.2.2"
+#define M2 "mx2.example.com"
+
+static const struct srow srows[] = {
+    {.name = "clean probes on both hosts",
+     .mode = ENF,
+     .h = {{.host = M1, .p = {{.addr = A1}, {.addr = A2}}},
+           {.host = M2, .p = {{.addr = A3}}}},
+     .want = "",
+     .status = V},
+    {.name = "two addresses unreachable, one finding",
+     .mode = ENF,
+     .h = {{.host = M1,
+            .p = {{.addr = A1,
+                   .outcome = MS_SMTP_CONNECT_FAILED,
+                   .error = "connection refused"},
+                  {.addr = A2,
+                   .outcome = MS_SMTP_TIMEOUT,
+                   .error = "no greeting within 10 s"}}},
+           {.host = M2, .p = {{.addr = A3}}}},
+     .want = "SMTP_UNREACHABLE:warning|" M1 "|" A1 ": connection refused; " A2
+             ": no greeting within 10 s\n",
+     .status = W},
+    {.name = "one good address and one bad",
+     .mode = ENF,
+     .h = {{.host = M1,
+            .p = {{.addr = A1},
+                  {.addr = A2, .outcome = MS_SMTP_NO_STARTTLS},
+                  {.addr = A3}}}},
+     .want =
+         "SMTP_STARTTLS_MISSING:error|" M1 "|" A2 ": STARTTLS not advertised\n",
+     .status = I},
+    {.name = "bug log 18: mx2 shows mx1's certificate (testing)",
+     .mode = TST,
+     .h = {{.host = M1, .p = {{.addr = A1}}},
+           {.host = M2,
+            .p = {{.addr = A3,
+                   .cert_err = MS_CERT_NAME_MISMATCH,
+                   .san = "mx1.example.com"}}}},
+     .want = "SMTP_CERT_NAME_MISMATCH:warning|" M2 "|" A3
+             ": certificate for mx1.example.com\n"
+             "POLICY_MODE_TESTING:info||\n",
+     .status = W},
+    {.name = "every certificate problem at once",
+     .mode = ENF,
+     .h = {{.host = M1,
+            .p = {{.addr = A1,
+                   .tls_version = 0x0302,
+                   .proto = "TLSv1.1",
+                   .cert_err = MS_CERT_EXPIRED | MS_CERT_NAME_MISMATCH |
+                               MS_CERT_UNTRUSTED,
+                   .cert_left = -1,
+                   .why = "unknown issuer",
+                   .san = "*.example.net"}}}},
+     .want = "SMTP_CERT_EXPIRED:error|" M1 "|" A1 ": expired 1 days ago\n"
+             "SMTP_CERT_NAME_MISMATCH:error|" M1 "|" A1
+             ": certificate for *.example.net\n"
+             "SMTP_CERT_UNTRUSTED:error|" M1 "|" A1 ": unknown issuer\n"
+             "SMTP_TLS_VERSION:error|" M1 "|" A1 ": TLSv1.1\n",
+     .status = I},
+    {.name = "same problem on two hosts: one finding each",
+     .mode = ENF,
+     .h = {{.host = M1,
+            .p = {{.addr = A1,
+                   .cert_err = MS_CERT_UNTRUSTED,
+                   .why = "self-signed"},
+                  {.addr = A2,
+                   .cert_err = MS_CERT_UNTRUSTED,
+                   .why = "self-signed"}}},
+           {.host = M2,
+            .p = {{.addr = A3,
+                   .cert_err = MS_CERT_UNTRUSTED,
+                   .why = "self-signed"}}}},
+     .want = "SMTP_CERT_UNTRUSTED:error|" M1 "|" A1 ": self-signed; " A2
+             ": self-signed\n"
+             "SMTP_CERT_UNTRUSTED:error|" M2 "|" A3 ": self-signed\n",
+     .status = I},
+    {.name = "expiring: 14 days left is outside the window, 13 inside",
+     .mode = ENF,
+     .h = {{.host = M1,
+            .p = {{.addr = A1, .cert_left = 14 * DAY},
+                  {.addr = A2, .cert_left = 14 * DAY - 1}}}},
+     .want = "SMTP_CERT_EXPIRING:warning|" M1 "|" A2 ": expires in 13 days\n",
+     .status = W},
+    {.name = "expiring and untrusted both said",
+     .mode = ENF,
+     .h = {{.host = M1,
+            .p = {{.addr = A1,
+                   .cert_left = DAY,
+                   .cert_err = MS_CERT_UNTRUSTED,
+                   .why = "missing intermediate"}}}},
+     .want = "SMTP_CERT_UNTRUSTED:error|" M1 "|" A1 ": missing intermediate\n"
+             "SMTP_CERT_EXPIRING:warning|" M1 "|" A1 ": expires in 1 days\n",
+     .status = I},
+    {.name = "TLS 1.2 is fine",
+     .mode = ENF,
+     .h = {{.host = M1,
+            .p = {{.addr = A1, .tls_version = 0x0303, .proto = "TLSv1.2"}}}},
+     .want = "",
+     .status = V},
+    {.name = "skipped, not run, canceled: nothing",
+     .mode = ENF,
+     .h = {{.host = M1,
+            .p = {{.addr = A1, .outcome = MS_SMTP_SKIPPED},
+                  {.addr = A2, .not_run = true},
+                  {.addr = A3, .outcome = MS_SMTP_CANCELED}}}},
+     .want = "",
+     .status = V},
+    {.name = "port 25 blocked: every probe skipped",
+     .mode = ENF,
+     .blocked = true,
+     .h = {{.host = M1, .p = {{.addr = A1, .outcome = MS_SMTP_SKIPPED}}},
+           {.host = M2, .p = {{.addr = A3, .outcome = MS_SMTP_SKIPPED}}}},
+     .want = "",
+     .status = V},
+    {.name = "no probes planned (smtp NULL)",
+     .mode = ENF,
+     .h = {{.host = M1,
+            .no_smtp = true,
+            .p = {{.addr = A1, .outcome = MS_SMTP_NO_STARTTLS}}}},
+     .want = "",
+     .status = V},
+    {.name = "TLSA without probes",
+     .mode = ENF,
+     .h = {{.host = M1, .no_smtp = true, .tlsa = true, .p = {{.addr = A1}}}},
+     .want = "SMTP_DANE_TLSA:info|" M1 "|\n",
+     .status = V},
+    {.name = "address text missing: formatted from the lookup",
+     .mode = ENF,
+     .h = {{.host = M1,
+            .p = {{.addr = "2001:db8:0:0::25",
+                   .bare = true,
+                   .outcome = MS_SMTP_NO_STARTTLS}}}},
+     .want = "SMTP_STARTTLS_MISSING:error|" M1
+             "|2001:db8::25: STARTTLS not advertised\n",
+     .status = I},
+    {.name = "probe-all, no MTA-STS: mode-dependent ones are info",
+     .mode = UNS,
+     .h = {{.host = M1,
+            .p = {{.addr = A1, .outcome = MS_SMTP_NO_STARTTLS},
+                  {.addr = A2, .outcome = MS_SMTP_TIMEOUT}}}},
+     .want =
+         "SMTP_UNREACHABLE:warning|" M1 "|" A2 ": timed out\n"
+         "SMTP_STARTTLS_MISSING:info|" M1 "|" A1 ": STARTTLS not advertised\n"
+         "STS_RECORD_MISSING:info||\n",
+     .status = N},
+    {.name = "deadline cut the probes short",
+     .mode = ENF,
+     .deadline = true,
+     .h = {{.host = M1, .p = {{.addr = A1, .outcome = MS_SMTP_CANCELED}}}},
+     .want = "SCAN_DEADLINE:error||unfinished: SMTP probes\n",
+     .status = E},
+};
+
+static void test_smtp_table(void)
+{
+  struct ms_obs *o = ms_xcalloc(1, sizeof(*o));
+  struct ms_verdict *v = ms_xcalloc(1, sizeof(*v));
+  struct ms_verdict_cfg cfg = {.now = NOW, .cert_warn_days = 14};
+  static char got[8192];
+  for (size_t i = 0; i < sizeof(srows) / sizeof(srows[0]); i++) {
+    const struct srow *r = &srows[i];
+    build_smtp(o, r->mode, r->h);
+    o->smtp_blocked = r->blocked;
+    o->deadline_hit = r->deadline;
+    ms_verdict(o, &cfg, v);
+    fmt_items(&v->findings, "", got, sizeof(got));
+    MS_CHECK_ROW(strcmp(got, r->want) == 0, "%s:\n  got  %s  want %s", r->name,
+                 got, r->want);
+    MS_CHECK_ROW(v->status == r->status, "%s: status %s, want %s", r->name,
+                 ms_status_name(v->status), ms_status_name(r->status));
+    ms_obs_cleanup(o);
+  }
+  free(v);
+  free(o);
+}
+
+/* Sixteen unreachable addresses: the detail stays within the cap, lists
+ * whole entries only and counts the rest. */
+static void test_smtp_detail_cap(void)
+{
+  struct ms_obs *o = ms_xcalloc(1, sizeof(*o));
+  struct ms_verdict *v = ms_xcalloc(1, sizeof(*v));
+  struct ms_verdict_cfg cfg = {.now = NOW, .cert_warn_days = 14};
+  struct shost hs[2] = {{.host = M1, .p = {{.addr = A1}}}, {.host = NULL}};
+  build_smtp(o, MS_MODE_ENFORCE, hs);
+  struct ms_obs_mx_host *h = &o->mx.host[0];
+  ms_obs_smtp_cleanup(&h->smtp[0]);
+  free(h->smtp);
+  h->smtp = ms_xcalloc(MS_ADDRS_MAX, sizeof(*h->smtp));
+  h->addrs.n_addr = MS_ADDRS_MAX;
+  for (size_t j = 0; j < MS_ADDRS_MAX; j++) {
+    char ip[32];
+    snprintf(ip, sizeof(ip), "198.51.100.%zu", 100 + j);
+    CU_ASSERT_FATAL(ms_addr_parse(ip, &h->addrs.addr[j]));
+    snprintf(h->smtp[j].address, sizeof(h->smtp[j].address), "%s", ip);
+    h->smtp[j].outcome = MS_SMTP_TIMEOUT;
+  }
+  ms_verdict(o, &cfg, v);
+  CU_ASSERT_EQUAL_FATAL(v->findings.n, 1);
+  const char *d = v->findings.item[0].detail;
+  size_t listed = 0;
+  for (const char *p = strstr(d, ": timed out"); p;
+       p = strstr(p + 1, ": timed out"))
+    listed++;
+  const char *more = strstr(d, "(+");
+  size_t rest = 0;
+  for (const char *p = more ? more + 2 : ""; *p >= '0' && *p <= '9'; p++)
+    rest = rest * 10 + (size_t)(*p - '0');
+  MS_CHECK_ROW(more && listed + rest == MS_ADDRS_MAX && listed >= 4 &&
+                   strcmp(d + strlen(d) - 6, " more)") == 0 &&
+                   strncmp(d, "198.51.100.100: timed out; ", 27) == 0,
+               "detail cap: %zu listed, %zu more: %s", listed, rest, d);
+  ms_obs_cleanup(o);
+
+  /* One address with an over-long error: shortened, not dropped. */
+  build_smtp(o, MS_MODE_ENFORCE, hs);
+  h = &o->mx.host[0];
+  h->smtp[0].outcome = MS_SMTP_PROTOCOL_ERROR;
+  h->smtp[0].error = ms_xmalloc(301);
+  memset(h->smtp[0].error, 'x', 300);
+  h->smtp[0].error[300] = '\0';
+  ms_verdict(o, &cfg, v);
+  char want[200];
+  snprintf(want, sizeof(want), "%s: %.*s", A1, 119, h->smtp[0].error);
+  CU_ASSERT_EQUAL_FATAL(v->findings.n, 1);
+  MS_CHECK_ROW(strcmp(v->findings.item[0].detail, want) == 0, "long error: %s",
+               v->findings.item[0].detail);
+  ms_obs_cleanup(o);
+  free(v);
+  free(o);
+}
+
+/* ms_verdict_extend: findings added after the verdict (the history rules)
+ * are resolved, merged without duplicates, sorted, and counted in the
+ * status. */
+static void test_extend(void)
+{
+  static const struct {
+    const char *name;
+    struct vrow base;  /* the domain before the extra findings */
+    const char *extra; /* "CODE|subject" items, ' ' between */
+    const char *want;  /* every item after, "CODE:sev|subject|detail\n" */
+    enum ms_status status;
+  } cases[] = {
+      {"nothing added", {.mx = GOOD_MX}, "", "", V},
+      {"info keeps valid",
+       {.mx = GOOD_MX},
+       "HISTORY_ID_CHANGED|",
+       "HISTORY_ID_CHANGED:info||\n",
+       V},
+      {"warning",
+       {.mx = GOOD_MX},
+       "HISTORY_STATUS_REGRESSED|",
+       "HISTORY_STATUS_REGRESSED:warning||\n",
+       W},
+      {"error sorts first",
+       {.mx = GOOD_MX, .tlsrpt = ABSENT},
+       "HISTORY_POLICY_CHANGED_SAME_ID|",
+       "HISTORY_POLICY_CHANGED_SAME_ID:error||\nTLSRPT_MISSING:info||\n",
+       I},
+      {"no record stays none",
+       {.mx = GOOD_MX, .sts = ABSENT, .http = 404, .body = "x"},
+       "HISTORY_MODE_DOWNGRADED|",
+       "HISTORY_MODE_DOWNGRADED:warning||\nSTS_RECORD_MISSING:info||\n",
+       N},
+      {"duplicate dropped, mode resolved",
+       {.mx = "10 mx9.example.com", .body = POL("testing", "mx: a.example\n")},
+       "MX_NOT_COVERED|mx9.example.com",
+       "MX_NOT_COVERED:warning|mx9.example.com|\n"
+       "POLICY_MODE_TESTING:info||\nPOLICY_MX_UNUSED:info|a.example|\n",
+       W},
+  };
+  struct ms_obs *o = ms_xcalloc(1, sizeof(*o));
+  struct ms_verdict *v = ms_xcalloc(1, sizeof(*v));
+  struct ms_findings *extra = ms_xcalloc(1, sizeof(*extra));
+  struct ms_verdict_cfg cfg = {.now = NOW, .cert_warn_days = 14};
+  static char got[4096];
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    build(&cases[i].base, o);
+    ms_verdict(o, &cfg, v);
+    ms_findings_init(extra);
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", cases[i].extra);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, " ", &save); t;
+         t = strtok_r(NULL, " ", &save)) {
+      char *bar = strchr(t, '|');
+      *bar = '\0';
+      enum ms_finding code;
+      CU_ASSERT_FATAL(ms_finding_by_code(t, &code));
+      ms_findings_add(extra, code, MS_SEV_DEFAULT, bar + 1, NULL);
+    }
+    ms_verdict_extend(v, extra);
+    fmt_items(&v->findings, "", got, sizeof(got));
+    MS_CHECK_ROW(strcmp(got, cases[i].want) == 0,
+                 "extend %s:\n  got  %s  want %s", cases[i].name, got,
+                 cases[i].want);
+    MS_CHECK_ROW(v->status == cases[i].status, "extend %s: status %s, want %s",
+                 cases[i].name, ms_status_name(v->status),
+                 ms_status_name(cases[i].status));
+    ms_obs_cleanup(o);
+  }
+  ms_verdict_extend(NULL, extra); /* NULL-safe */
+  free(extra);
+  free(v);
+  free(o);
+}
+
 /* ---- the corpus MX cases (skipped without ../shared/corpus) ------------- */
 
 /* Expected coverage from the note: 1 all covered, 0 none, -1 not stated
@@ -1305,5 +1944,9 @@ CU_TestInfo ms_tests_verdict[] = {
     {"status", test_status},
     {"sort_dedupe", test_sort_dedupe},
     {"corpus_mx", test_corpus_mx},
+    {"smtp_matrix", test_smtp_matrix},
+    {"smtp_table", test_smtp_table},
+    {"smtp_detail_cap", test_smtp_detail_cap},
+    {"extend", test_extend},
     CU_TEST_INFO_NULL,
 };
