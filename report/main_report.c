@@ -83,18 +83,20 @@ static const struct opt opts[] = {
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
 struct cfg {
-  const char **inputs;     /* positional RESULTS files (borrowed argv) */
+  const char **inputs; /* positional RESULTS files (borrowed argv) */
   size_t n_inputs;
-  const char **previous;   /* --previous FILE... */
+  const char **previous; /* --previous FILE... */
   size_t n_previous;
-  const char **scan_sum;   /* --scan-summary FILE... */
+  const char **scan_sum; /* --scan-summary FILE... */
   size_t n_scan_sum;
   const char *summary_json, *html, *prom, *text, *merge; /* NULL: not asked */
-  int expiring_days;       /* default 14 */
-  int64_t now;             /* Unix seconds */
+  int expiring_days;                                     /* default 14 */
+  int64_t now;                                           /* Unix seconds */
   bool fail_on_new;
 };
 
+/* --help: the table, wrapped to 80 columns (the same layout as
+ * mtasts-scan --help, so both tools read alike). */
 static void usage(FILE *fp)
 {
   fprintf(fp, "Usage: " PROG " [OPTIONS] RESULTS.jsonl...\n"
@@ -139,6 +141,8 @@ static void usage(FILE *fp)
               "written.\n");
 }
 
+/* --help-man: the OPTIONS section in troff, for scripts/gen-man.sh;
+ * '-' and '\\' are escaped so man renders them literally. */
 static void man_options(void)
 {
   printf(".SH OPTIONS\n");
@@ -160,6 +164,7 @@ static void man_options(void)
   }
 }
 
+/* Appends s to a growable array of borrowed strings. */
 static void push(const char ***v, size_t *n, const char *s)
 {
   *v = ms_xrealloc(*v, (*n + 1) * sizeof(**v));
@@ -167,6 +172,8 @@ static void push(const char ***v, size_t *n, const char *s)
 }
 
 /* 0: run; 1: exit 0 (help printed); 2: usage error (reported). */
+/* The command line into *c. Outputs default to the text summary on stdout
+ * when none is asked for; at most one output may be stdout. */
 static int parse_args(int argc, char **argv, struct cfg *c)
 {
   struct option longopts[N_OPTS + 1];
@@ -218,16 +225,20 @@ static int parse_args(int argc, char **argv, struct cfg *c)
         errno = 0;
         v = strtol(optarg, &end, 10);
         if (errno || end == optarg || *end || v < 0 || v > 36500) {
-          fprintf(stderr, PROG ": invalid value '%s' for --expiring-days: "
-                              "want 0 to 36500\n", optarg);
+          fprintf(stderr,
+                  PROG ": invalid value '%s' for --expiring-days: "
+                       "want 0 to 36500\n",
+                  optarg);
           return 2;
         }
         c->expiring_days = (int)v;
         break;
       case OPT_NOW:
         if (!ms_report_time_parse(optarg, strlen(optarg), &c->now)) {
-          fprintf(stderr, PROG ": invalid value '%s' for --now: want RFC "
-                              "3339, e.g. 2026-12-04T02:00:00Z\n", optarg);
+          fprintf(stderr,
+                  PROG ": invalid value '%s' for --now: want RFC "
+                       "3339, e.g. 2026-12-04T02:00:00Z\n",
+                  optarg);
           return 2;
         }
         break;
@@ -256,8 +267,7 @@ static int parse_args(int argc, char **argv, struct cfg *c)
   }
   if (!c->summary_json && !c->html && !c->prom && !c->text && !c->merge)
     c->text = "-";
-  const char *outs[5] = {c->summary_json, c->html, c->prom, c->text,
-                         c->merge};
+  const char *outs[5] = {c->summary_json, c->html, c->prom, c->text, c->merge};
   int to_stdout = 0;
   for (int i = 0; i < 5; i++)
     to_stdout += outs[i] && strcmp(outs[i], "-") == 0;
@@ -269,6 +279,8 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 }
 
 /* The longest duration_ms of the scanner's --summary files, in seconds. */
+/* Shards run in parallel, so the scan took as long as its longest shard:
+ * the maximum of the summaries' duration_ms, not the sum. */
 static bool read_scan_summaries(const struct cfg *c, double *secs)
 {
   *secs = 0;
@@ -277,8 +289,8 @@ static bool read_scan_summaries(const struct cfg *c, double *secs)
     json_t *o = json_load_file(c->scan_sum[i], 0, &err);
     const json_t *d = json_object_get(o, "duration_ms");
     if (!json_is_integer(d)) {
-      fprintf(stderr, PROG ": %s: not a scanner summary (%s)\n",
-              c->scan_sum[i], o ? "no duration_ms" : err.text);
+      fprintf(stderr, PROG ": %s: not a scanner summary (%s)\n", c->scan_sum[i],
+              o ? "no duration_ms" : err.text);
       json_decref(o);
       return false;
     }
@@ -347,6 +359,9 @@ struct merge_arg {
   bool ok;
 };
 
+/* --merge: the kept record of every domain, in domain order, as the exact
+ * bytes of its input line (no re-serialisation, so a merge of a merge is
+ * byte-identical and nothing a newer scanner added is lost). */
 static void r_merge(FILE *fp, const void *a)
 {
   struct merge_arg *m = (struct merge_arg *)a;
@@ -365,11 +380,15 @@ static void r_merge(FILE *fp, const void *a)
   }
 }
 
+/* Lets the HTML renderer re-read records without knowing the reader. */
 static char *line_cb(void *arg, const struct ms_rdom *d, size_t *len)
 {
   return ms_rreader_line(arg, d, len);
 }
 
+/* Read everything first (current run, then previous), then compute the
+ * counts and the diff once, then write each asked-for output. Any input or
+ * output failure is exit 3; --fail-on-new is checked last. */
 int main(int argc, char **argv)
 {
   struct cfg c;
@@ -390,8 +409,7 @@ int main(int argc, char **argv)
   struct ms_rdom **sorted = NULL;
   size_t n = 0;
   ms_rcodes_init(codes);
-  ms_rdb_init(&cur, codes, true,
-              c.now + (int64_t)c.expiring_days * 86400);
+  ms_rdb_init(&cur, codes, true, c.now + (int64_t)c.expiring_days * 86400);
   ms_rdb_init(&prev, codes, false, 0);
   ms_rreader_init(&rd, c.merge || c.html, PROG);
   ms_rreader_init(&prd, false, PROG);
@@ -415,8 +433,10 @@ int main(int argc, char **argv)
     }
   }
   if (codes->dropped)
-    fprintf(stderr, PROG ": %zu findings with over-long or too many distinct "
-                         "codes were not counted\n", codes->dropped);
+    fprintf(stderr,
+            PROG ": %zu findings with over-long or too many distinct "
+                 "codes were not counted\n",
+            codes->dropped);
   sorted = ms_rdb_sorted(&cur, &n);
   ms_ragg_compute(&agg, sorted, n, ms_rcodes_count(codes), c.now,
                   c.expiring_days);

@@ -7,6 +7,9 @@
 #include "report/report_fmt.h"
 #include "util/xalloc.h"
 
+/* Expiring certificates, most urgent first: expired ones (negative days)
+ * lead, ties broken by domain, host and kind so the order is stable from
+ * one night to the next (dashboards and mails diff well). */
 static int exp_cmp(const void *a, const void *b)
 {
   const struct ms_rexp *x = a, *y = b;
@@ -21,8 +24,12 @@ static int exp_cmp(const void *a, const void *b)
   return (x->cert->kind > y->cert->kind) - (x->cert->kind < y->cert->kind);
 }
 
-void ms_ragg_compute(struct ms_ragg *agg, struct ms_rdom *const *dom,
-                     size_t n, size_t n_codes, int64_t now, int days)
+/* One pass over the sorted entries. Per code, "domains" counts a domain
+ * once however many findings (and severities) it has for the code, and
+ * "findings" counts them all. The severity index is masked to 0..3 so a
+ * corrupted entry can never index past by_sev[]. */
+void ms_ragg_compute(struct ms_ragg *agg, struct ms_rdom *const *dom, size_t n,
+                     size_t n_codes, int64_t now, int days)
 {
   memset(agg, 0, sizeof(*agg));
   agg->n_codes = n_codes;
@@ -74,6 +81,7 @@ void ms_ragg_cleanup(struct ms_ragg *agg)
 }
 
 /* A growable list of problems. */
+/* Appends one (domain, code, severity) to a growable problem list. */
 static void push_prob(struct ms_rprob **v, size_t *n, size_t *cap,
                       const char *domain, const struct ms_rfind *f)
 {
@@ -104,6 +112,12 @@ static void problems_missing(const struct ms_rdom *a, const struct ms_rdom *b,
   }
 }
 
+/* Walks the current run in domain order and looks each domain up in the
+ * previous store: the output lists come out sorted by domain without a
+ * sort. Codes compare by id, which is safe because both stores share one
+ * code table. A severity change of the same code (warning in testing,
+ * error once the mode is enforce) is neither new nor fixed: the pair is
+ * a problem in both runs; the status change shows it. */
 void ms_rdiff_compute(struct ms_rdiff *diff, struct ms_rdom *const *cur,
                       size_t n, const struct ms_rdb *prev)
 {

@@ -30,19 +30,19 @@ struct ms_ragg {
   uint64_t domains;
   uint64_t by_status[MS_RSTATUS_COUNT];
   uint64_t by_mode[MS_RMODE_COUNT];
-  uint64_t by_sev[4];        /* findings by enum ms_sev */
-  struct ms_rcount *codes;   /* indexed by code id; n_codes entries */
+  uint64_t by_sev[4];      /* findings by enum ms_sev */
+  struct ms_rcount *codes; /* indexed by code id; n_codes entries */
   size_t n_codes;
-  int64_t duration_ms_sum;   /* sum of the records' duration_ms */
+  int64_t duration_ms_sum; /* sum of the records' duration_ms */
   int64_t duration_ms_max;
-  struct ms_rexp *exp;       /* sorted by days_left, domain, host */
+  struct ms_rexp *exp; /* sorted by days_left, domain, host */
   size_t n_exp;
 };
 
 struct ms_rprob {
   const char *domain; /* borrowed from a store */
   uint16_t code;
-  uint8_t sev;        /* worst severity of the code in that run */
+  uint8_t sev; /* worst severity of the code in that run */
 };
 
 struct ms_rchange {
@@ -51,14 +51,14 @@ struct ms_rchange {
 };
 
 struct ms_rdiff {
-  struct ms_rprob *new_p;  /* problems now, absent in the previous run */
+  struct ms_rprob *new_p; /* problems now, absent in the previous run */
   size_t n_new;
-  struct ms_rprob *fixed;  /* problems then, absent now */
+  struct ms_rprob *fixed; /* problems then, absent now */
   size_t n_fixed;
-  struct ms_rchange *chg;  /* domains in both runs whose status changed */
+  struct ms_rchange *chg; /* domains in both runs whose status changed */
   size_t n_chg;
-  size_t added;            /* domains absent from the previous run */
-  size_t removed;          /* domains absent from this run */
+  size_t added;   /* domains absent from the previous run */
+  size_t removed; /* domains absent from this run */
   size_t prev_domains;
 };
 
@@ -66,8 +66,8 @@ struct ms_rdiff {
  * now (Unix seconds) and the window in days: certificates whose not_after
  * is at most now + days * 86400 are listed (expired ones too). n_codes is
  * ms_rcodes_count() of the store's code table. Free with ms_ragg_cleanup. */
-void ms_ragg_compute(struct ms_ragg *agg, struct ms_rdom *const *dom,
-                     size_t n, size_t n_codes, int64_t now, int days);
+void ms_ragg_compute(struct ms_ragg *agg, struct ms_rdom *const *dom, size_t n,
+                     size_t n_codes, int64_t now, int days);
 void ms_ragg_cleanup(struct ms_ragg *agg);
 
 /* Computes the diff of the current run (cur: n entries sorted by domain)

@@ -45,7 +45,11 @@ static uint64_t hash_bytes(const char *s, size_t len)
   return h;
 }
 
-/* ---- finding codes ---- */
+/* ---- finding codes ----
+ * Ids are small integers so a domain's findings cost 8 bytes each. The
+ * catalogue's codes keep their enum value as id; unknown codes (from a
+ * newer scanner) get the next ids. The name index is a fixed open-address
+ * table twice the size of MS_RDB_CODES_MAX, so it never needs to grow. */
 
 /* Inserts id under name in the index (the name is not there yet). */
 static void index_add(struct ms_rcodes *c, const char *name, uint16_t id)
@@ -148,6 +152,8 @@ void ms_rdb_cleanup(struct ms_rdb *db)
   ms_rdb_init(db, codes, keep, horizon);
 }
 
+/* A record's severity word; only the three a record may carry (the
+ * catalogue's "mode-dependent" is resolved by the scanner). */
 static bool sev_parse(const char *s, uint8_t *out)
 {
   if (strcmp(s, "error") == 0)
@@ -161,6 +167,7 @@ static bool sev_parse(const char *s, uint8_t *out)
   return true;
 }
 
+/* Orders findings by code id, then severity (the worst last). */
 static int find_cmp(const void *a, const void *b)
 {
   const struct ms_rfind *x = a, *y = b;
@@ -170,6 +177,11 @@ static int find_cmp(const void *a, const void *b)
 }
 
 /* Reads rec.findings into d->find (sorted, merged by (code, severity)). */
+/* The findings array becomes a short sorted list of (code, severity,
+ * count): records repeat a code once per MX host or per line, and the
+ * report only needs how many. A finding that is not an object with a code
+ * and a severity rejects the whole record: a half-read record would make
+ * the diff report problems as fixed that are not. */
 static const char *parse_findings(struct ms_rdb *db, const json_t *arr,
                                   struct ms_rdom *d)
 {
@@ -210,6 +222,8 @@ static const char *parse_findings(struct ms_rdb *db, const json_t *arr,
 }
 
 /* Keeps cert (a record's certificate object) when it expires soon. */
+/* Certificates are the only evidence the store keeps, and only those
+ * expiring within the window: the HTML re-reads the rest from the file. */
 static void add_cert(struct ms_rdb *db, struct ms_rdom *d, const json_t *cert,
                      const char *host, enum ms_rcert_kind kind)
 {
@@ -217,8 +231,8 @@ static void add_cert(struct ms_rdb *db, struct ms_rdom *d, const json_t *cert,
   int64_t t;
   if (!db->keep_certs || !json_is_string(na) || !host || !*host ||
       d->n_cert >= MS_RDB_CERT_MAX ||
-      !ms_report_time_parse(json_string_value(na),
-                                 json_string_length(na), &t) ||
+      !ms_report_time_parse(json_string_value(na), json_string_length(na),
+                            &t) ||
       t > db->cert_horizon)
     return;
   for (size_t i = 0; i < d->n_cert; i++) {
@@ -232,8 +246,10 @@ static void add_cert(struct ms_rdb *db, struct ms_rdom *d, const json_t *cert,
   d->n_cert++;
 }
 
-static void parse_certs(struct ms_rdb *db, const json_t *rec,
-                        struct ms_rdom *d)
+/* The policy host's certificate (policy_tls.certificate) and each probed
+ * MX host's (mx[].smtp.certificate). The policy host name falls back to
+ * mta-sts.<domain> when the record does not name it. */
+static void parse_certs(struct ms_rdb *db, const json_t *rec, struct ms_rdom *d)
 {
   const json_t *tls = json_object_get(rec, "policy_tls");
   const json_t *cert = json_object_get(tls, "certificate");
@@ -250,7 +266,8 @@ static void parse_certs(struct ms_rdb *db, const json_t *rec,
   const json_t *mx = json_object_get(rec, "mx");
   size_t i;
   const json_t *m;
-  json_array_foreach(mx, i, m) {
+  json_array_foreach(mx, i, m)
+  {
     const json_t *smtp = json_object_get(m, "smtp");
     cert = json_object_get(smtp, "certificate");
     if (json_is_object(cert))
@@ -259,6 +276,8 @@ static void parse_certs(struct ms_rdb *db, const json_t *rec,
   }
 }
 
+/* Only the members the report needs are looked at; everything else in
+ * the record (a newer scanner may add members) is ignored. */
 struct ms_rdom *ms_rdb_parse(struct ms_rdb *db, const json_t *rec,
                              const char **why)
 {
@@ -275,7 +294,8 @@ struct ms_rdom *ms_rdb_parse(struct ms_rdb *db, const json_t *rec,
     *why = "no \"domain\" string";
     return NULL;
   }
-  if (!json_is_string(st) || !ms_rstatus_parse(json_string_value(st), &status)) {
+  if (!json_is_string(st) ||
+      !ms_rstatus_parse(json_string_value(st), &status)) {
     *why = "\"status\" is not valid/warning/invalid/none/error";
     return NULL;
   }
@@ -310,6 +330,8 @@ struct ms_rdom *ms_rdb_parse(struct ms_rdb *db, const json_t *rec,
 
 /* ---- the table ---- */
 
+/* Linear probing: the slot holding domain, or the empty slot where it
+ * belongs. The table is kept at most 70% full, so probes stay short. */
 static size_t slot_of(const struct ms_rdb *db, const char *domain)
 {
   size_t i = hash_bytes(domain, strlen(domain)) & (db->cap - 1);
@@ -318,6 +340,8 @@ static size_t slot_of(const struct ms_rdb *db, const char *domain)
   return i;
 }
 
+/* Doubles the table and re-inserts every entry (pointers move, entries do not).
+ */
 static void grow(struct ms_rdb *db)
 {
   size_t old_cap = db->cap;
@@ -353,6 +377,7 @@ const struct ms_rdom *ms_rdb_get(const struct ms_rdb *db, const char *domain)
   return db->slot[slot_of(db, domain)];
 }
 
+/* Byte order of domain names: stable across locales and runs. */
 static int dom_cmp(const void *a, const void *b)
 {
   const struct ms_rdom *const *x = a, *const *y = b;

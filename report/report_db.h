@@ -19,8 +19,9 @@
 /* Caps (style 3.6): a record beyond them is kept, the excess counted. */
 #define MS_RDB_FIND_MAX  256  /* distinct (code, severity) pairs per domain */
 #define MS_RDB_CERT_MAX  64   /* expiring certificates kept per domain */
-#define MS_RDB_CODES_MAX 4096 /* distinct finding codes (catalogue + unknown) */
-#define MS_RDB_CODE_LEN  64   /* longest finding code accepted */
+#define MS_RDB_CODES_MAX 4096 /* distinct finding codes (catalogue + unknown)  \
+                               */
+#define MS_RDB_CODE_LEN 64    /* longest finding code accepted */
 
 enum ms_rstatus {
   MS_RSTATUS_VALID,
@@ -39,7 +40,10 @@ enum ms_rmode {
   MS_RMODE_COUNT
 };
 
-enum ms_rcert_kind { MS_RCERT_POLICY, MS_RCERT_MX };
+enum ms_rcert_kind {
+  MS_RCERT_POLICY,
+  MS_RCERT_MX
+};
 
 /* Finding codes seen in any input: the catalogue's first (id == enum
  * ms_finding), then codes this build does not know, in order of arrival.
@@ -48,7 +52,7 @@ enum ms_rcert_kind { MS_RCERT_POLICY, MS_RCERT_MX };
 #define MS_RCODES_HASH 8192 /* slots of the name index (> 2 x CODES_MAX) */
 struct ms_rcodes {
   uint16_t index[MS_RCODES_HASH]; /* id + 1 by name hash; 0 = empty */
-  char **extra;  /* names of unknown codes (owned) */
+  char **extra;                   /* names of unknown codes (owned) */
   size_t n_extra;
   size_t cap_extra;
   size_t dropped; /* findings whose code did not fit MS_RDB_CODES_MAX */
@@ -67,25 +71,25 @@ struct ms_rcert {
 };
 
 struct ms_rdom {
-  char *domain;             /* owned */
-  uint8_t status;           /* enum ms_rstatus */
-  uint8_t mode;             /* enum ms_rmode */
-  uint16_t n_find;          /* entries of find[] */
-  uint16_t n_cert;          /* entries of cert[] */
-  struct ms_rfind *find;    /* sorted by (code, sev); owned */
-  struct ms_rcert *cert;    /* owned */
-  int64_t duration_ms;      /* 0 when absent */
-  uint32_t src;             /* index of the input it came from */
-  int64_t offset;           /* byte offset of its line in that input */
-  uint32_t len;             /* length of that line, newline excluded */
+  char *domain;          /* owned */
+  uint8_t status;        /* enum ms_rstatus */
+  uint8_t mode;          /* enum ms_rmode */
+  uint16_t n_find;       /* entries of find[] */
+  uint16_t n_cert;       /* entries of cert[] */
+  struct ms_rfind *find; /* sorted by (code, sev); owned */
+  struct ms_rcert *cert; /* owned */
+  int64_t duration_ms;   /* 0 when absent */
+  uint32_t src;          /* index of the input it came from */
+  int64_t offset;        /* byte offset of its line in that input */
+  uint32_t len;          /* length of that line, newline excluded */
 };
 
 struct ms_rdb {
-  struct ms_rdom **slot; /* open addressing; NULL = empty */
-  size_t cap;            /* power of two */
-  size_t n;              /* domains held */
+  struct ms_rdom **slot;   /* open addressing; NULL = empty */
+  size_t cap;              /* power of two */
+  size_t n;                /* domains held */
   struct ms_rcodes *codes; /* borrowed */
-  int64_t cert_horizon;  /* keep certificates with not_after <= this */
+  int64_t cert_horizon;    /* keep certificates with not_after <= this */
   bool keep_certs;
 };
 

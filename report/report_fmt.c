@@ -37,8 +37,7 @@ static bool is_leap(int64_t y)
 }
 
 /* n digits at s[at..] into *v; false when any is not a digit. */
-static bool digits(const char *s, size_t len, size_t at, size_t n,
-                   int64_t *v)
+static bool digits(const char *s, size_t len, size_t at, size_t n, int64_t *v)
 {
   uint64_t u;
   if (at + n > len || !ms_slice_parse_u64(ms_slice_make(s + at, n), n, &u))
@@ -51,14 +50,12 @@ bool ms_report_time_parse(const char *s, size_t len, int64_t *out)
 {
   int64_t y, mo, d, h, mi, sec, oh = 0, om = 0;
   if (!s || len < 20 || !digits(s, len, 0, 4, &y) || s[4] != '-' ||
-      !digits(s, len, 5, 2, &mo) || s[7] != '-' ||
-      !digits(s, len, 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
-      !digits(s, len, 11, 2, &h) || s[13] != ':' ||
-      !digits(s, len, 14, 2, &mi) || s[16] != ':' ||
+      !digits(s, len, 5, 2, &mo) || s[7] != '-' || !digits(s, len, 8, 2, &d) ||
+      (s[10] != 'T' && s[10] != 't') || !digits(s, len, 11, 2, &h) ||
+      s[13] != ':' || !digits(s, len, 14, 2, &mi) || s[16] != ':' ||
       !digits(s, len, 17, 2, &sec))
     return false;
-  static const int mdays[12] = {31, 29, 31, 30, 31, 30,
-                                31, 31, 30, 31, 30, 31};
+  static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
       (mo == 2 && d == 29 && !is_leap(y)) || h > 23 || mi > 59 || sec > 60)
     return false;
@@ -118,6 +115,10 @@ int64_t ms_report_days_left(int64_t t, int64_t now)
   return diff >= 0 ? diff / 86400 : -((-diff + 86399) / 86400);
 }
 
+/* One byte for HTML text or a quoted attribute value. The five
+ * characters with a meaning in markup become entities, so the same
+ * escaper is safe in both places; the single quote too, because an
+ * attribute may be single-quoted by whoever edits the page later. */
 static void html_byte(FILE *fp, unsigned char c)
 {
   switch (c) {
@@ -151,6 +152,8 @@ void ms_report_html_escape(FILE *fp, const char *s, size_t len)
     html_byte(fp, (unsigned char)s[i]);
 }
 
+/* The catalogue's texts mark code with backticks (they also feed the
+ * markdown of data/findings.md); an unpaired backtick stays literal. */
 void ms_report_html_escape_md(FILE *fp, const char *s, size_t len)
 {
   for (size_t i = 0; i < len; i++) {
@@ -168,6 +171,10 @@ void ms_report_html_escape_md(FILE *fp, const char *s, size_t len)
   }
 }
 
+/* Exposition format 0.0.4 knows only three escapes in label values. A CR
+ * or other control byte is valid there in theory but breaks parsers and
+ * dashboards, so it becomes U+FFFD: the value stays readable and unique
+ * enough, and the file always parses. */
 void ms_report_prom_escape(FILE *fp, const char *s, size_t len)
 {
   for (size_t i = 0; i < len; i++) {
@@ -195,4 +202,29 @@ void ms_report_prom_help_escape(FILE *fp, const char *s, size_t len)
     else
       fputc(s[i], fp);
   }
+}
+
+/* For the text summary: keeps one value on one line (a newline in an MX
+ * host name from DNS must not start a forged line in the cron mail). */
+void ms_report_text_escape(FILE *fp, const char *s, size_t len, int width)
+{
+  int col = 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '\\') {
+      fputs("\\\\", fp);
+      col += 2;
+    } else if (c == '\n') {
+      fputs("\\n", fp);
+      col += 2;
+    } else if (c < 0x20 || c == 0x7f) {
+      fprintf(fp, "\\x%02X", (unsigned)c);
+      col += 4;
+    } else {
+      fputc(c, fp);
+      col++;
+    }
+  }
+  for (; col < width; col++)
+    fputc(' ', fp);
 }

@@ -45,6 +45,11 @@ void ms_report_html_escape_md(FILE *fp, const char *s, size_t len);
  * controls and DEL become U+FFFD (parsers reject or mangle them). */
 void ms_report_prom_escape(FILE *fp, const char *s, size_t len);
 
+/* Writes len bytes of s for a plain-text line: backslash becomes \\, LF
+ * \n, other C0 controls and DEL \xNN, so one value stays on one line.
+ * Pads with spaces to width columns (bytes) when shorter. */
+void ms_report_text_escape(FILE *fp, const char *s, size_t len, int width);
+
 /* Writes len bytes of s as a HELP text: backslash and LF escaped. */
 void ms_report_prom_help_escape(FILE *fp, const char *s, size_t len);
 

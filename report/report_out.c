@@ -8,38 +8,59 @@
 #include "report/report_fmt.h"
 #include "util/xalloc.h"
 
+/*
+ * Layout of this file: one section per output. Each renderer only reads
+ * the context (counts, diff, sorted entries) and writes to the FILE * it
+ * is given; file handling (FILE.tmp + rename) is main_report.c's. Every
+ * string that came from a record goes through an escaper of report_fmt.h
+ * chosen for the output: HTML entities, exposition-format escapes, or the
+ * one-line text escape. Names from the catalogue and the fixed vocabularies
+ * (status, mode, severity) are trusted and written as they are.
+ */
+
+/* "error", "warning", "info" for a finding severity. */
 static const char *sev_word(uint8_t sev)
 {
   return ms_sev_name((enum ms_sev)sev);
 }
 
+/* The statuses the HTML lists in "Domains with problems": the domain
+ * publishes something broken (invalid, warning) or could not be checked
+ * (error). "none" (no MTA-STS at all) is not a problem of the deployment. */
 static bool is_problem_status(uint8_t st)
 {
   return st == MS_RSTATUS_INVALID || st == MS_RSTATUS_WARNING ||
          st == MS_RSTATUS_ERROR;
 }
 
+/* Number of domains in those three statuses. */
 static uint64_t problem_domains(const struct ms_ragg *agg)
 {
   return agg->by_status[MS_RSTATUS_INVALID] +
-         agg->by_status[MS_RSTATUS_WARNING] +
-         agg->by_status[MS_RSTATUS_ERROR];
+         agg->by_status[MS_RSTATUS_WARNING] + agg->by_status[MS_RSTATUS_ERROR];
 }
 
 /* ---- summary JSON ---- */
 
+/* A JSON array of {domain, code, severity} for a problem list. The
+ * strings come from valid JSON input, so json_pack cannot fail on them. */
 static json_t *prob_list(const struct ms_rctx *ctx, const struct ms_rprob *p,
                          size_t n)
 {
   json_t *a = json_array();
   for (size_t i = 0; i < n; i++)
-    json_array_append_new(
-        a, json_pack("{s:s, s:s, s:s}", "domain", p[i].domain, "code",
-                     ms_rcodes_name(ctx->codes, p[i].code), "severity",
-                     sev_word(p[i].sev)));
+    json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "domain", p[i].domain,
+                                       "code",
+                                       ms_rcodes_name(ctx->codes, p[i].code),
+                                       "severity", sev_word(p[i].sev)));
   return a;
 }
 
+/* The summary document. Keys are in a fixed order (jansson keeps insertion
+ * order) so diffs of two nights' summaries stay readable. Codes that no
+ * record carries are left out of "findings"; the diff members are null
+ * (not empty) without --previous, so a consumer can tell "no change"
+ * from "not compared". */
 void ms_rout_summary_json(FILE *fp, const struct ms_rctx *ctx)
 {
   const struct ms_ragg *agg = ctx->agg;
@@ -81,10 +102,10 @@ void ms_rout_summary_json(FILE *fp, const struct ms_rctx *ctx)
         json_object_set_new(bs, sev_word((uint8_t)s),
                             json_integer((json_int_t)k->by_sev[s]));
     }
-    json_object_set_new(
-        codes, ms_rcodes_name(ctx->codes, (uint16_t)c),
-        json_pack("{s:I, s:I, s:o}", "domains", (json_int_t)k->domains,
-                  "findings", (json_int_t)k->findings, "by_severity", bs));
+    json_object_set_new(codes, ms_rcodes_name(ctx->codes, (uint16_t)c),
+                        json_pack("{s:I, s:I, s:o}", "domains",
+                                  (json_int_t)k->domains, "findings",
+                                  (json_int_t)k->findings, "by_severity", bs));
   }
   json_object_set_new(o, "findings", codes);
   json_object_set_new(o, "expiring_days", json_integer(ctx->expiring_days));
@@ -92,12 +113,12 @@ void ms_rout_summary_json(FILE *fp, const struct ms_rctx *ctx)
   for (size_t i = 0; i < agg->n_exp; i++) {
     const struct ms_rexp *e = &agg->exp[i];
     json_array_append_new(
-        ex, json_pack("{s:s, s:s, s:s, s:s, s:I}", "domain", e->dom->domain,
-                      "host", e->cert->host, "kind",
-                      e->cert->kind == MS_RCERT_MX ? "mx" : "policy",
-                      "not_after",
-                      ms_report_time_format(e->cert->not_after, ts),
-                      "days_left", (json_int_t)e->days_left));
+        ex,
+        json_pack("{s:s, s:s, s:s, s:s, s:I}", "domain", e->dom->domain, "host",
+                  e->cert->host, "kind",
+                  e->cert->kind == MS_RCERT_MX ? "mx" : "policy", "not_after",
+                  ms_report_time_format(e->cert->not_after, ts), "days_left",
+                  (json_int_t)e->days_left));
   }
   json_object_set_new(o, "certificates_expiring", ex);
   json_object_set_new(o, "duration_ms",
@@ -108,11 +129,11 @@ void ms_rout_summary_json(FILE *fp, const struct ms_rctx *ctx)
     json_object_set_new(o, "scan_seconds", json_real(ctx->scan_seconds));
   const struct ms_rdiff *d = ctx->diff;
   if (d) {
-    json_object_set_new(
-        o, "previous",
-        json_pack("{s:I, s:I, s:I}", "domains", (json_int_t)d->prev_domains,
-                  "added_domains", (json_int_t)d->added, "removed_domains",
-                  (json_int_t)d->removed));
+    json_object_set_new(o, "previous",
+                        json_pack("{s:I, s:I, s:I}", "domains",
+                                  (json_int_t)d->prev_domains, "added_domains",
+                                  (json_int_t)d->added, "removed_domains",
+                                  (json_int_t)d->removed));
     json_object_set_new(o, "new_problems", prob_list(ctx, d->new_p, d->n_new));
     json_object_set_new(o, "fixed_problems",
                         prob_list(ctx, d->fixed, d->n_fixed));
@@ -136,24 +157,39 @@ void ms_rout_summary_json(FILE *fp, const struct ms_rctx *ctx)
 
 /* ---- plain text ---- */
 
+/* One input string on a text line, escaped, padded to width. */
+static void tx(FILE *fp, const char *s, int width)
+{
+  ms_report_text_escape(fp, s, strlen(s), width);
+}
+
+/* One list of the text summary: a count line, then at most
+ * MS_RTEXT_LIST_MAX entries (a cron mail must stay readable when a
+ * resolver outage turns ten thousand domains red at once). */
 static void text_probs(FILE *fp, const struct ms_rctx *ctx, const char *title,
                        const struct ms_rprob *p, size_t n)
 {
   fprintf(fp, "\n%s: %zu\n", title, n);
-  for (size_t i = 0; i < n && i < MS_RTEXT_LIST_MAX; i++)
-    fprintf(fp, "  %-40s %s (%s)\n", p[i].domain,
-            ms_rcodes_name(ctx->codes, p[i].code), sev_word(p[i].sev));
+  for (size_t i = 0; i < n && i < MS_RTEXT_LIST_MAX; i++) {
+    fputs("  ", fp);
+    tx(fp, p[i].domain, 40);
+    fputc(' ', fp);
+    tx(fp, ms_rcodes_name(ctx->codes, p[i].code), 0);
+    fprintf(fp, " (%s)\n", sev_word(p[i].sev));
+  }
   if (n > MS_RTEXT_LIST_MAX)
     fprintf(fp, "  ... and %zu more\n", n - MS_RTEXT_LIST_MAX);
 }
 
+/* The cron mail: counts first, then what changed, then what will break
+ * soon. Strings from records are escaped so a name with a newline cannot
+ * forge a line of the mail. */
 void ms_rout_text(FILE *fp, const struct ms_rctx *ctx)
 {
   const struct ms_ragg *agg = ctx->agg;
   char ts[MS_REPORT_TIME_LEN];
   fprintf(fp, "MTA-STS report %s: %llu domains, %llu with problems\n",
-          ms_report_time_format(ctx->now, ts),
-          (unsigned long long)agg->domains,
+          ms_report_time_format(ctx->now, ts), (unsigned long long)agg->domains,
           (unsigned long long)problem_domains(agg));
   fprintf(fp, "  status:");
   for (int i = 0; i < MS_RSTATUS_COUNT; i++)
@@ -177,10 +213,13 @@ void ms_rout_text(FILE *fp, const struct ms_rctx *ctx)
                d->n_new);
     text_probs(fp, ctx, "Fixed problems", d->fixed, d->n_fixed);
     fprintf(fp, "\nStatus changes: %zu\n", d->n_chg);
-    for (size_t i = 0; i < d->n_chg && i < MS_RTEXT_LIST_MAX; i++)
-      fprintf(fp, "  %-40s %s -> %s\n", d->chg[i].domain,
+    for (size_t i = 0; i < d->n_chg && i < MS_RTEXT_LIST_MAX; i++) {
+      fputs("  ", fp);
+      tx(fp, d->chg[i].domain, 40);
+      fprintf(fp, " %s -> %s\n",
               ms_rstatus_name((enum ms_rstatus)d->chg[i].from),
               ms_rstatus_name((enum ms_rstatus)d->chg[i].to));
+    }
     if (d->n_chg > MS_RTEXT_LIST_MAX)
       fprintf(fp, "  ... and %zu more\n", d->n_chg - MS_RTEXT_LIST_MAX);
     if (d->added || d->removed)
@@ -192,9 +231,11 @@ void ms_rout_text(FILE *fp, const struct ms_rctx *ctx)
           ctx->expiring_days, agg->n_exp);
   for (size_t i = 0; i < agg->n_exp && i < MS_RTEXT_LIST_MAX; i++) {
     const struct ms_rexp *e = &agg->exp[i];
-    fprintf(fp, "  %-40s %s %s %lld days (%s)\n", e->dom->domain,
-            e->cert->kind == MS_RCERT_MX ? "mx" : "policy", e->cert->host,
-            (long long)e->days_left,
+    fputs("  ", fp);
+    tx(fp, e->dom->domain, 40);
+    fprintf(fp, " %s ", e->cert->kind == MS_RCERT_MX ? "mx" : "policy");
+    tx(fp, e->cert->host, 0);
+    fprintf(fp, " %lld days (%s)\n", (long long)e->days_left,
             ms_report_time_format(e->cert->not_after, ts));
   }
   if (agg->n_exp > MS_RTEXT_LIST_MAX)
@@ -203,6 +244,8 @@ void ms_rout_text(FILE *fp, const struct ms_rctx *ctx)
 
 /* ---- Prometheus ---- */
 
+/* HELP and TYPE lines of a family. Every metric here is a gauge: the file
+ * describes the latest night, it does not count events across nights. */
 static void prom_head(FILE *fp, const char *name, const char *help)
 {
   fprintf(fp, "# HELP %s ", name);
@@ -211,8 +254,7 @@ static void prom_head(FILE *fp, const char *name, const char *help)
 }
 
 /* Writes name="value" with the value escaped. */
-static void prom_label(FILE *fp, const char *name, const char *value,
-                       bool more)
+static void prom_label(FILE *fp, const char *name, const char *value, bool more)
 {
   fprintf(fp, "%s=\"", name);
   ms_report_prom_escape(fp, value, strlen(value));
@@ -226,11 +268,15 @@ static void prom_cert(FILE *fp, const char *name, const struct ms_rexp *e,
   fprintf(fp, "%s{", name);
   prom_label(fp, "domain", e->dom->domain, true);
   prom_label(fp, "host", e->cert->host, true);
-  prom_label(fp, "kind", e->cert->kind == MS_RCERT_MX ? "mx" : "policy",
-             false);
+  prom_label(fp, "kind", e->cert->kind == MS_RCERT_MX ? "mx" : "policy", false);
   fprintf(fp, "} %lld\n", (long long)value);
 }
 
+/* The exposition file. Families are written whole, one after the other
+ * (the format requires a family's samples to be contiguous); a family
+ * with no samples keeps its HELP/TYPE lines so dashboards see the metric
+ * exists. Label values from records are escaped (\\ \" \n) and other
+ * control bytes replaced, which promtool and the Python parser accept. */
 void ms_rout_prom(FILE *fp, const struct ms_rctx *ctx)
 {
   const struct ms_ragg *agg = ctx->agg;
@@ -320,6 +366,7 @@ void ms_rout_prom(FILE *fp, const struct ms_rctx *ctx)
 
 /* ---- HTML ---- */
 
+/* HTML-escapes a NUL-terminated string (from a record or the store). */
 static void h(FILE *fp, const char *s)
 {
   ms_report_html_escape(fp, s, strlen(s));
@@ -343,6 +390,8 @@ static void code_anchor(FILE *fp, const struct ms_rctx *ctx, uint16_t code)
     fprintf(fp, "code-unknown-%u", (unsigned)code);
 }
 
+/* A finding code as a link to its catalogue entry, coloured by the worst
+ * severity it has for this domain. */
 static void code_link(FILE *fp, const struct ms_rctx *ctx, uint16_t code,
                       uint8_t sev)
 {
@@ -353,12 +402,15 @@ static void code_link(FILE *fp, const struct ms_rctx *ctx, uint16_t code,
   fputs("</a>", fp);
 }
 
+/* A status as a coloured badge (fixed vocabulary: no escaping needed). */
 static void status_badge(FILE *fp, uint8_t st)
 {
   const char *n = ms_rstatus_name((enum ms_rstatus)st);
   fprintf(fp, "<span class=\"st st-%s\">%s</span>", n, n);
 }
 
+/* The page's only style sheet, inline so the file is self-contained and
+ * can be mailed or archived as it is. No web fonts, no images. */
 static const char css[] =
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,"
     "sans-serif;margin:0;color:#1d2330;background:#f4f6f9}"
@@ -389,9 +441,12 @@ static const char css[] =
     "a.sev-info{background:#e8edf5;color:#34495e}"
     "pre{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;"
     "border:1px solid #e1e4e8;padding:6px;margin:4px 0;max-width:760px}"
-    "details summary{cursor:pointer;color:#2452a6}"
+    "details summary{cursor:pointer;color:#2452a6;white-space:nowrap}"
+    "td.dom{word-break:break-all;max-width:340px}"
     "dt{font-weight:600;margin-top:10px}dt code{font-size:13px}"
     "dd{margin:2px 0 0 18px}.muted{color:#6b7280}"
+    "table.narrow{width:auto}table.narrow th,table.narrow td{"
+    "min-width:90px}"
     "code{font-family:ui-monospace,Menlo,Consolas,monospace}";
 
 static const char *const status_color[MS_RSTATUS_COUNT] = {
@@ -429,6 +484,7 @@ static void html_chart(FILE *fp, const struct ms_ragg *agg)
   fputs("</svg>\n", fp);
 }
 
+/* A table of (domain, code) problems for the changes section. */
 static void html_probs(FILE *fp, const struct ms_rctx *ctx, const char *title,
                        const struct ms_rprob *p, size_t n)
 {
@@ -448,6 +504,8 @@ static void html_probs(FILE *fp, const struct ms_rctx *ctx, const char *title,
   fputs("</table>\n", fp);
 }
 
+/* The "what changed since yesterday" section: new problems, fixed
+ * problems and status changes, or a note that no previous run was given. */
 static void html_changes(FILE *fp, const struct ms_rctx *ctx)
 {
   const struct ms_rdiff *d = ctx->diff;
@@ -483,6 +541,7 @@ static void html_changes(FILE *fp, const struct ms_rctx *ctx)
   fputs("</section>\n", fp);
 }
 
+/* Certificates expiring within the window, soonest (or expired) first. */
 static void html_certs(FILE *fp, const struct ms_rctx *ctx)
 {
   const struct ms_ragg *agg = ctx->agg;
@@ -513,12 +572,19 @@ static void html_certs(FILE *fp, const struct ms_rctx *ctx)
 }
 
 /* The evidence of one problem domain from its full record. */
+/* The evidence of one problem domain, re-read from its record line: each
+ * finding with subject and detail, the TXT records as served, the policy
+ * body (capped at MS_RHTML_BODY_MAX) and the TLS-RPT records. This is where
+ * hostile bytes from the network reach the page, so everything goes
+ * through hj() / ms_report_html_escape. Inside <details>: closed by
+ * default, opened without JavaScript. */
 static void html_evidence(FILE *fp, const json_t *rec)
 {
   size_t i;
   const json_t *v;
   fputs("<details><summary>evidence</summary>\n<table>", fp);
-  json_array_foreach(json_object_get(rec, "findings"), i, v) {
+  json_array_foreach(json_object_get(rec, "findings"), i, v)
+  {
     fputs("<tr><td><code>", fp);
     hj(fp, json_object_get(v, "code"));
     fputs("</code> ", fp);
@@ -539,7 +605,8 @@ static void html_evidence(FILE *fp, const json_t *rec)
   }
   fputs("</table>\n", fp);
   const json_t *sts = json_object_get(rec, "sts_record");
-  json_array_foreach(json_object_get(sts, "records"), i, v) {
+  json_array_foreach(json_object_get(sts, "records"), i, v)
+  {
     fputs("<div class=\"muted\">TXT ", fp);
     hj(fp, json_object_get(sts, "name"));
     fputs("</div><pre>", fp);
@@ -564,7 +631,8 @@ static void html_evidence(FILE *fp, const json_t *rec)
     fputs("</pre>\n", fp);
   }
   const json_t *rpt = json_object_get(rec, "tlsrpt");
-  json_array_foreach(json_object_get(rpt, "records"), i, v) {
+  json_array_foreach(json_object_get(rpt, "records"), i, v)
+  {
     fputs("<div class=\"muted\">TLS-RPT</div><pre>", fp);
     hj(fp, v);
     fputs("</pre>\n", fp);
@@ -572,6 +640,9 @@ static void html_evidence(FILE *fp, const json_t *rec)
   fputs("</details>", fp);
 }
 
+/* Every domain with problems, in domain order, with links to the
+ * catalogue. Evidence is shown for the first MS_RHTML_DETAIL_MAX of them
+ * only, so a bad night on a big list still gives a page a browser opens. */
 static void html_problems(FILE *fp, const struct ms_rctx *ctx)
 {
   fprintf(fp,
@@ -589,7 +660,7 @@ static void html_problems(FILE *fp, const struct ms_rctx *ctx)
     const struct ms_rdom *d = ctx->dom[i];
     if (!is_problem_status(d->status))
       continue;
-    fputs("<tr><td>", fp);
+    fputs("<tr><td class=\"dom\">", fp);
     h(fp, d->domain);
     fputs("</td><td>", fp);
     status_badge(fp, d->status);
@@ -620,6 +691,7 @@ static void html_problems(FILE *fp, const struct ms_rctx *ctx)
   fputs("</table></section>\n", fp);
 }
 
+/* Counts per finding code, split by severity. */
 static void html_codes(FILE *fp, const struct ms_rctx *ctx)
 {
   const struct ms_ragg *agg = ctx->agg;
@@ -648,6 +720,9 @@ static void html_codes(FILE *fp, const struct ms_rctx *ctx)
   fputs("</table></section>\n", fp);
 }
 
+/* The catalogue section: one entry per code of this build (anchor = the
+ * code, which is [A-Z_] only), then the codes seen in the input that this
+ * build does not know (anchor code-unknown-<id>: their names are input). */
 static void html_catalogue(FILE *fp, const struct ms_rctx *ctx)
 {
   fputs("<section id=\"catalogue\"><h2>Finding catalogue</h2><dl>\n", fp);
@@ -681,6 +756,9 @@ static void html_catalogue(FILE *fp, const struct ms_rctx *ctx)
   fputs("</dl></section>\n", fp);
 }
 
+/* The page: header, summary cards, the status chart (inline SVG), modes,
+ * then the sections above. It contains no <script> element and no
+ * reference to any other resource. */
 void ms_rout_html(FILE *fp, const struct ms_rctx *ctx)
 {
   const struct ms_ragg *agg = ctx->agg;
@@ -718,7 +796,7 @@ void ms_rout_html(FILE *fp, const struct ms_rctx *ctx)
             (unsigned long long)ctx->bad_lines);
   fputs("</div>\n", fp);
   html_chart(fp, agg);
-  fputs("<h3>Policy modes</h3><table><tr>", fp);
+  fputs("<h3>Policy modes</h3><table class=\"narrow\"><tr>", fp);
   for (int i = 0; i < MS_RMODE_COUNT; i++)
     fprintf(fp, "<th class=\"n\">%s</th>",
             i == MS_RMODE_ABSENT ? "no usable policy"

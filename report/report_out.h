@@ -26,20 +26,20 @@ typedef char *(*ms_rctx_line_cb)(void *arg, const struct ms_rdom *d,
                                  size_t *len);
 
 struct ms_rctx {
-  const struct ms_rcodes *codes;    /* code names */
-  struct ms_rdom *const *dom;       /* current run, sorted by domain */
-  size_t n;                         /* entries of dom */
-  const struct ms_ragg *agg;        /* counts of dom */
-  const struct ms_rdiff *diff;      /* NULL without --previous */
-  int64_t now;                      /* report time, Unix seconds */
-  int expiring_days;                /* certificate window; default 14 */
-  double scan_seconds;              /* wall time of the scan */
-  bool scan_seconds_known;          /* from --scan-summary */
-  uint64_t bad_lines;               /* input lines that were not records */
-  uint64_t duplicates;              /* records replaced by later ones */
-  const char *const *inputs;        /* result files, for the page header */
+  const struct ms_rcodes *codes; /* code names */
+  struct ms_rdom *const *dom;    /* current run, sorted by domain */
+  size_t n;                      /* entries of dom */
+  const struct ms_ragg *agg;     /* counts of dom */
+  const struct ms_rdiff *diff;   /* NULL without --previous */
+  int64_t now;                   /* report time, Unix seconds */
+  int expiring_days;             /* certificate window; default 14 */
+  double scan_seconds;           /* wall time of the scan */
+  bool scan_seconds_known;       /* from --scan-summary */
+  uint64_t bad_lines;            /* input lines that were not records */
+  uint64_t duplicates;           /* records replaced by later ones */
+  const char *const *inputs;     /* result files, for the page header */
   size_t n_inputs;
-  ms_rctx_line_cb line;             /* re-reads a record; may be NULL */
+  ms_rctx_line_cb line; /* re-reads a record; may be NULL */
   void *line_arg;
 };
 

@@ -38,15 +38,16 @@ static void warn_line(const struct ms_rreader *r, const char *path,
             (unsigned long long)lineno, what, detail ? ": " : "",
             detail ? detail : "");
   else if (*count == MS_RREAD_WARN_MAX + 1)
-    fprintf(stderr, "%s: %s: more lines like this; not shown\n", r->prog,
-            path);
+    fprintf(stderr, "%s: %s: more lines like this; not shown\n", r->prog, path);
 }
 
 /* Parses one line; stores the entry or counts a bad line. */
-static void take_line(struct ms_rreader *r, struct ms_rdb *db,
-                      const char *path, uint32_t src, uint64_t lineno,
-                      const char *line, size_t len, int64_t off,
-                      unsigned warned[2])
+/* One non-blank line: JSON first (JSON_ALLOW_NUL: network bytes may hold
+ * \u0000), then the record check of report_db. The parsed JSON is dropped
+ * at once; only the compact entry and the line's position are kept. */
+static void take_line(struct ms_rreader *r, struct ms_rdb *db, const char *path,
+                      uint32_t src, uint64_t lineno, const char *line,
+                      size_t len, int64_t off, unsigned warned[2])
 {
   json_error_t jerr;
   const char *why = NULL;
@@ -76,6 +77,9 @@ static void take_line(struct ms_rreader *r, struct ms_rdb *db,
   }
 }
 
+/* getline() reads any line length; the offset of each line is counted
+ * here (not with ftello) so it also works for the stdin copy, which gets
+ * the same bytes at the same offsets. A missing final newline is fine. */
 ms_err_t ms_rreader_read(struct ms_rreader *r, struct ms_rdb *db,
                          const char *path)
 {
@@ -86,8 +90,7 @@ ms_err_t ms_rreader_read(struct ms_rreader *r, struct ms_rdb *db,
   size_t cap = 0;
   ms_err_t rc = MS_OK;
   if (!fp) {
-    fprintf(stderr, "%s: cannot open %s: %s\n", r->prog, path,
-            strerror(errno));
+    fprintf(stderr, "%s: cannot open %s: %s\n", r->prog, path, strerror(errno));
     return MS_EIO;
   }
   if (is_stdin && r->keep) {
@@ -115,8 +118,7 @@ ms_err_t ms_rreader_read(struct ms_rreader *r, struct ms_rdb *db,
     lineno++;
     off += got;
     if (copy && fwrite(line, 1, n, copy) != n) {
-      fprintf(stderr, "%s: cannot copy stdin: %s\n", r->prog,
-              strerror(errno));
+      fprintf(stderr, "%s: cannot copy stdin: %s\n", r->prog, strerror(errno));
       rc = MS_EIO;
       break;
     }
@@ -132,8 +134,7 @@ ms_err_t ms_rreader_read(struct ms_rreader *r, struct ms_rdb *db,
     take_line(r, db, path, src, lineno, line, n, here, warned);
   }
   if (rc == MS_OK && ferror(fp)) {
-    fprintf(stderr, "%s: cannot read %s: %s\n", r->prog, path,
-            strerror(errno));
+    fprintf(stderr, "%s: cannot read %s: %s\n", r->prog, path, strerror(errno));
     rc = MS_EIO;
   }
   if (warned[0] > MS_RREAD_WARN_MAX || warned[1] > MS_RREAD_WARN_MAX)
@@ -151,6 +152,9 @@ ms_err_t ms_rreader_read(struct ms_rreader *r, struct ms_rdb *db,
   return rc;
 }
 
+/* Seeks to the remembered offset and reads the line back. The inputs stay
+ * open from the first read, so a file replaced meanwhile is still the one
+ * that was read (its descriptor), not the new one. */
 char *ms_rreader_line(struct ms_rreader *r, const struct ms_rdom *d,
                       size_t *len)
 {

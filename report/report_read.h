@@ -28,11 +28,11 @@ struct ms_rinput {
 struct ms_rreader {
   struct ms_rinput *in; /* every file read, in order */
   size_t n_in;
-  bool keep;            /* keep files open for ms_rreader_line */
-  const char *prog;     /* prefix of warnings ("mtasts-report") */
-  uint64_t records;     /* good records read */
-  uint64_t bad_lines;   /* lines that were not records */
-  uint64_t duplicates;  /* records whose domain was already held */
+  bool keep;           /* keep files open for ms_rreader_line */
+  const char *prog;    /* prefix of warnings ("mtasts-report") */
+  uint64_t records;    /* good records read */
+  uint64_t bad_lines;  /* lines that were not records */
+  uint64_t duplicates; /* records whose domain was already held */
 };
 
 /* keep: keep inputs open (and copy stdin to a temporary file) so that

@@ -14,7 +14,9 @@ PKGS=(
   libuv1-dev libc-ares-dev libssl-dev libcurl4-openssl-dev libjansson-dev
   libcunit1-dev libidn2-dev
   nsd unbound nginx-light openssl python3 python3-jsonschema ca-certificates
-  time procps
+  postfix
+  time procps clang libclang-rt-14-dev
+  prometheus chromium python3-prometheus-client
 )
 
 missing=()
@@ -41,15 +43,21 @@ cleanup() { if [ "$made_policy" = 1 ]; then run_root rm -f /usr/sbin/policy-rc.d
 trap cleanup EXIT
 
 export DEBIAN_FRONTEND=noninteractive
+# postfix asks which kind of mail system to configure: none (the lab runs
+# its own instance from <rundir>/postfix, never the system one).
+echo "postfix postfix/main_mailer_type select No configuration" |
+  run_root debconf-set-selections
 run_root apt-get update -qq || true
 run_root env DEBIAN_FRONTEND=noninteractive \
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # If a package started its daemon anyway, stop it: the lab runs its own.
-for svc in nginx nsd unbound; do
+for svc in nginx nsd unbound postfix; do
   run_root systemctl stop "$svc" >/dev/null 2>&1 || true
   run_root systemctl disable "$svc" >/dev/null 2>&1 || true
 done
 run_root pkill -x nginx 2>/dev/null || true
 run_root pkill -x nsd 2>/dev/null || true
 run_root pkill -x unbound 2>/dev/null || true
+# The system postfix instance (config /etc/postfix), never the lab's.
+if [ -e /etc/postfix/main.cf ]; then run_root postfix stop >/dev/null 2>&1 || true; fi
 echo "install-deps: done"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The hermetic lab (NSD, unbound, nginx on 127.10.0.0/16), as a thin wrapper
+# The hermetic lab (NSD, unbound, nginx, postfix and hostile SMTP peers on
+# 127.10.0.0/16), as a thin wrapper
 # over tests/lab/lab.py:
 #   scripts/lab.sh start    (re)generate certificates, zone and configs in the
 #                           run dir and start the servers (idempotent, as root)

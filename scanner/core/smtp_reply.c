@@ -98,8 +98,8 @@ static enum ms_smtp_reply_state end_line(struct ms_smtp_reply *r)
     last = false;
   else
     return fail(r, "reply code not followed by ' ' or '-'");
-  int code = (r->line[0] - '0') * 100 + (r->line[1] - '0') * 10 +
-             (r->line[2] - '0');
+  int code =
+      (r->line[0] - '0') * 100 + (r->line[1] - '0') * 10 + (r->line[2] - '0');
   /* Section 4.2.1: every line of a multi-line reply carries the same
    * code. A change means the peer is confused or hostile. */
   if (r->pending_code && code != r->pending_code)

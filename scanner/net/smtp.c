@@ -15,6 +15,18 @@
  * callbacks run only from the dispatch timer, never from ms_smtp_probe,
  * and may call ms_smtp_probe or ms_smtp_free.
  *
+ * What a probe sends, and nothing else (RFC 5321, RFC 3207):
+ *   EHLO <ehlo_name>   (HELO <ehlo_name> once, after a 5xx to EHLO)
+ *   STARTTLS           (only when EHLO advertised it)
+ *   a TLS ClientHello  (SNI = the MX host, TLS 1.0 to 1.3 offered)
+ *   EHLO <ehlo_name>   (inside TLS)
+ *   QUIT               (when the session is healthy; reply awaited 1 s)
+ * Never MAIL, RCPT or DATA. ehlo_name must be printable ASCII without
+ * spaces (ms_smtp_new refuses others), so no second command can ride on
+ * it. Bytes kept per probe: one 16 KiB read buffer, the reply parser's
+ * caps (core/smtp_reply.h), at most TLS_PENDING_MAX of ciphertext and
+ * WRITE_QUEUE_MAX of unsent output; beyond those the probe ends.
+ *
  * Weak points, said openly:
  * - A reply that arrives before we asked (an "early talker") is taken as
  *   the reply to the next command; a probe does not need more.
@@ -36,6 +48,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "core/certname.h"
 #include "core/smtp_reply.h"
@@ -69,6 +82,8 @@ enum probe_state {
   MS_PROBE_STATE_COUNT
 };
 
+/* Names for the trace line and the timeout texts. */
+/* clang-format off */
 static const char *const state_names[MS_PROBE_STATE_COUNT] = {
     [MS_PROBE_INIT] = "INIT",
     [MS_PROBE_CONNECT] = "CONNECT",
@@ -81,6 +96,7 @@ static const char *const state_names[MS_PROBE_STATE_COUNT] = {
     [MS_PROBE_QUIT] = "QUIT",
     [MS_PROBE_DONE] = "DONE",
 };
+/* clang-format on */
 
 /* Normalized I/O events (the ioev.h idea): probe_event maps them. */
 enum probe_ev {
@@ -161,6 +177,8 @@ struct probe {
   bool deadline_hit;
   int ehlo_refused; /* EHLO's 5xx code when HELO is tried */
   uint64_t started;
+  const char *in; /* the bytes of the MS_EV_DATA being handled */
+  size_t in_len;
   char buf[READ_CHUNK];
 };
 
@@ -203,8 +221,11 @@ static void tls_step(struct probe *p);
 static void pace_arm(struct ms_smtp *e, uint64_t delay);
 static void maybe_finish(struct ms_smtp *e);
 
-/* ---- small helpers ---------------------------------------------------- */
+/* ---- small helpers ---- */
 
+/* FNV-1a: the keys are short (a host name and 4 or 16 bytes) and come
+ * from DNS answers we do not control, but an attacker can at worst make
+ * one bucket long; the table is not an attack surface worth SipHash. */
 static uint64_t fnv(uint64_t h, const void *data, size_t n)
 {
   const unsigned char *p = data;
@@ -215,6 +236,7 @@ static uint64_t fnv(uint64_t h, const void *data, size_t n)
   return h;
 }
 
+/* Only the bytes the family uses: the rest of bytes[] is not defined. */
 static uint64_t addr_hash(const struct ms_addr *a)
 {
   uint64_t h = fnv(14695981039346656037ull, &a->family, sizeof(a->family));
@@ -281,8 +303,9 @@ static void fail_tls(struct probe *p, const char *fallback)
   ERR_clear_error();
 }
 
-/* ---- writing ------------------------------------------------------------ */
+/* ---- writing ---- */
 
+/* One write done: its bytes can go. A failure means the peer is gone. */
 static void on_write(uv_write_t *req, int status)
 {
   struct wreq *w = ms_container_of(req, struct wreq, req);
@@ -346,7 +369,7 @@ static bool send_cmd(struct probe *p, const char *verb, const char *arg)
   return flush_tls(p);
 }
 
-/* ---- the TLS session ------------------------------------------------------ */
+/* ---- the TLS session ---- */
 
 /* New SSL on two memory BIOs for this probe: SNI and the collecting watch
  * (net/tls.c). OpenSSL's own host check is removed again: core/certname
@@ -376,6 +399,32 @@ static bool tls_start(struct probe *p)
   return true;
 }
 
+/* RFC 8461 section 4.2 / RFC 6125: does any DNS-ID of the live leaf cover
+ * the MX host? Every SAN counts, not only the MS_SAN_MAX kept for the
+ * record, so the check reads the certificate itself; the raw bytes go in
+ * as a slice, so an embedded NUL matches nothing. */
+static bool leaf_name_ok(const struct probe *p)
+{
+  const X509 *x = SSL_get0_peer_certificate(p->ssl);
+  if (!x)
+    return false;
+  GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+  bool ok = false;
+  for (int i = 0; !ok && gens && i < sk_GENERAL_NAME_num(gens); i++) {
+    const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+    if (g->type != GEN_DNS)
+      continue;
+    const ASN1_IA5STRING *v = g->d.dNSName;
+    int len = ASN1_STRING_length(v);
+    ok = len > 0 &&
+         ms_certname_match(
+             ms_slice_make((const char *)ASN1_STRING_get0_data(v), (size_t)len),
+             ms_slice_cstr(p->host));
+  }
+  GENERAL_NAMES_free(gens);
+  return ok;
+}
+
 /* After the handshake: what was negotiated, and the RFC 8461 section 4.2
  * name check on the leaf's DNS SANs (RFC 6125, no CN fallback). */
 static void tls_done(struct probe *p)
@@ -393,8 +442,7 @@ static void tls_done(struct probe *p)
       c->untrusted_reason = ms_xstrdup("no certificate");
     return;
   }
-  if (!ms_certname_match_any((const char *const *)c->san, c->n_san,
-                             ms_slice_cstr(p->host))) {
+  if (!leaf_name_ok(p)) {
     c->errors |= MS_CERT_NAME_MISMATCH;
     if (c->verify_code == 0) {
       /* Same code and text as the HTTPS side, where OpenSSL finds it. */
@@ -406,14 +454,13 @@ static void tls_done(struct probe *p)
   }
 }
 
-/* ---- reading ---------------------------------------------------------------- */
+/* ---- reading ---- */
 
 /* States in which a reply is expected. */
 static bool wants_reply(enum probe_state s)
 {
   return s == MS_PROBE_BANNER || s == MS_PROBE_EHLO || s == MS_PROBE_HELO ||
-         s == MS_PROBE_STARTTLS || s == MS_PROBE_EHLO_TLS ||
-         s == MS_PROBE_QUIT;
+         s == MS_PROBE_STARTTLS || s == MS_PROBE_EHLO_TLS || s == MS_PROBE_QUIT;
 }
 
 static void probe_reply(struct probe *p);
@@ -489,20 +536,28 @@ static void tls_step(struct probe *p)
       probe_event(p, MS_EV_EOF, 0);
       break;
     }
-    fail(p, MS_SMTP_PROTOCOL_ERROR, "TLS: %s",
-         ERR_peek_last_error()
-             ? ERR_reason_error_string(ERR_peek_last_error())
-             : "read failed");
+    /* A TLS 1.3 server sends its verdict on us (an alert) after the
+     * handshake: before any reply, that is still a TLS failure. */
+    fail(p,
+         p->state == MS_PROBE_EHLO_TLS ? MS_SMTP_TLS_FAILED
+                                       : MS_SMTP_PROTOCOL_ERROR,
+         "TLS: %s",
+         ERR_peek_last_error() ? ERR_reason_error_string(ERR_peek_last_error())
+                               : "read failed");
     ERR_clear_error();
     probe_enter(p, MS_PROBE_DONE);
     break;
   }
-  if (p->state != MS_PROBE_DONE && BIO_ctrl_pending(p->rbio) > TLS_PENDING_MAX) {
+  if (p->state != MS_PROBE_DONE &&
+      BIO_ctrl_pending(p->rbio) > TLS_PENDING_MAX) {
     fail(p, MS_SMTP_PROTOCOL_ERROR, "TLS: too much unprocessed data");
     probe_enter(p, MS_PROBE_DONE);
   }
 }
 
+/* Every read lands in the probe's own fixed buffer: the bytes are handled
+ * before on_read returns, so nothing is ever buffered beyond the parser's
+ * caps and one TLS record in the read BIO. */
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
   (void)hint;
@@ -510,6 +565,7 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
   *buf = uv_buf_init(p->buf, (unsigned)sizeof(p->buf));
 }
 
+/* Socket bytes into normalized events (EOF, ERROR, DATA). */
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
   struct probe *p = ms_container_of(s, struct probe, tcp);
@@ -523,17 +579,14 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     probe_event(p, MS_EV_ERROR, (int)nread);
     return;
   }
-  if (p->ssl) {
-    if (BIO_write(p->rbio, buf->base, (int)nread) != (int)nread)
-      ms_fatal("out of memory (BIO_write)");
-    tls_step(p);
-  } else {
-    feed_plain(p, buf->base, (size_t)nread);
-  }
+  p->in = buf->base;
+  p->in_len = (size_t)nread;
+  probe_event(p, MS_EV_DATA, 0);
 }
 
-/* ---- timers and connect ------------------------------------------------------ */
+/* ---- timers and connect ---- */
 
+/* UV_ECANCELED comes from our own uv_close of a probe still connecting. */
 static void on_connect(uv_connect_t *req, int status)
 {
   struct probe *p = ms_container_of(req, struct probe, conn);
@@ -542,6 +595,8 @@ static void on_connect(uv_connect_t *req, int status)
   probe_event(p, MS_EV_CONNECTED, status);
 }
 
+/* The per-stage timer: a stage's reply (or the handshake) is late. It also
+ * carries a synchronous connect failure out of the call that started it. */
 static void on_stage_timer(uv_timer_t *t)
 {
   struct probe *p = ms_container_of(t, struct probe, stage);
@@ -561,6 +616,7 @@ static void on_deadline(uv_timer_t *t)
   probe_event(p, MS_EV_TIMEOUT, 0);
 }
 
+/* (Re)starts the stage timer: once per state entry, never per byte. */
 static void stage_timer(struct probe *p, int ms)
 {
   uv_timer_start(&p->stage, on_stage_timer, (uint64_t)ms, 0);
@@ -595,7 +651,7 @@ static void start_connect(struct probe *p)
   stage_timer(p, p->e->cfg.timeout_ms);
 }
 
-/* ---- the state machine ---------------------------------------------------- */
+/* ---- the state machine ---- */
 
 static void complete_entry(struct ms_smtp *e, struct entry *ent);
 static void check_blocked(struct ms_smtp *e);
@@ -783,8 +839,21 @@ static void probe_event(struct probe *p, enum probe_ev ev, int status)
       uv_read_start((uv_stream_t *)&p->tcp, on_alloc, on_read);
       probe_enter(p, MS_PROBE_BANNER);
       return;
-    case MS_EV_DATA:
-      return; /* on_read feeds the bytes directly */
+    case MS_EV_DATA: {
+      /* Bytes from on_read (p->in): ciphertext once STARTTLS is done. */
+      const char *in = p->in;
+      size_t n = p->in_len;
+      p->in = NULL;
+      p->in_len = 0;
+      if (p->ssl) {
+        if (BIO_write(p->rbio, in, (int)n) != (int)n)
+          ms_fatal("out of memory (BIO_write)");
+        tls_step(p);
+      } else {
+        feed_plain(p, in, n);
+      }
+      return;
+    }
     case MS_EV_TLS_READY:
       tls_done(p);
       probe_enter(p, MS_PROBE_EHLO_TLS);
@@ -803,16 +872,17 @@ static void probe_event(struct probe *p, enum probe_ev ev, int status)
       else if (p->state == MS_PROBE_HANDSHAKE)
         fail(p, MS_SMTP_TLS_FAILED, "TLS: %s during the handshake", why);
       else
-        fail(p, MS_SMTP_PROTOCOL_ERROR, "%s in %s", why,
-             state_names[p->state]);
+        fail(p, MS_SMTP_PROTOCOL_ERROR, "%s in %s", why, state_names[p->state]);
       probe_enter(p, MS_PROBE_DONE);
       return;
     }
   }
 }
 
-/* ---- probe lifetime ---------------------------------------------------------- */
+/* ---- probe lifetime ---- */
 
+/* Last close callback: the SSL (with both BIOs) and the struct go, and the
+ * engine may now finish a pending ms_smtp_free. */
 static void probe_free(struct probe *p)
 {
   struct ms_smtp *e = p->e;
@@ -884,6 +954,9 @@ static void probe_close(struct probe *p)
   uv_close((uv_handle_t *)&p->deadline, on_probe_close);
 }
 
+/* Makes the probe for a queued or new entry and connects. The deadline
+ * starts here and is never restarted (smtp.h: no peer extends it). The
+ * caller has checked the per-address limit and pacing. */
 static void probe_start(struct ms_smtp *e, struct entry *ent)
 {
   struct probe *p = ms_xcalloc(1, sizeof(*p));
@@ -908,13 +981,16 @@ static void probe_start(struct ms_smtp *e, struct entry *ent)
   ent->as->active++;
   ent->as->connected_once = true;
   ent->as->last_connect = p->started;
-  uv_timer_start(&p->deadline, on_deadline,
-                 (uint64_t)e->cfg.probe_deadline_ms, 0);
+  uv_timer_start(&p->deadline, on_deadline, (uint64_t)e->cfg.probe_deadline_ms,
+                 0);
   probe_enter(p, MS_PROBE_CONNECT);
 }
 
-/* ---- dispatch: user callbacks, from the loop only ----------------------------- */
+/* ---- dispatch: user callbacks, from the loop only ---- */
 
+/* Runs every ready callback. A waiter is unlinked and freed before its
+ * callback, so the callback may start probes (they join the queue and run
+ * in this same loop) or free the engine (the rest then still run). */
 static void on_dispatch(uv_timer_t *t)
 {
   struct ms_smtp *e = ms_container_of(t, struct ms_smtp, dispatch);
@@ -933,6 +1009,8 @@ static void on_dispatch(uv_timer_t *t)
   maybe_finish(e);
 }
 
+/* Queues a filled waiter; the dispatch timer (0 ms) runs it from the loop,
+ * which is how ms_smtp_probe never calls back from inside itself. */
 static void push_ready(struct ms_smtp *e, struct waiter *w)
 {
   w->next = NULL;
@@ -945,8 +1023,9 @@ static void push_ready(struct ms_smtp *e, struct waiter *w)
     uv_timer_start(&e->dispatch, on_dispatch, 0, 0);
 }
 
-/* ---- the cache ------------------------------------------------------------------- */
+/* ---- the cache ---- */
 
+/* Cache key: (lower-case host, address); the port is the engine's. */
 static uint64_t key_hash(const char *host, const struct ms_addr *a)
 {
   uint64_t h = addr_hash(a);
@@ -963,6 +1042,7 @@ static struct entry *cache_find(struct ms_smtp *e, const char *host,
   return NULL;
 }
 
+/* Doubles the bucket array when the load passes 1 (entries move over). */
 static void cache_grow(struct ms_smtp *e)
 {
   size_t n = e->n_ebucket * 2;
@@ -1006,6 +1086,8 @@ static void cache_evict_one(struct ms_smtp *e)
   entry_free(x);
 }
 
+/* The per-IP record for a, made on first use and kept until the engine
+ * goes (one per distinct address of the run, a few dozen bytes each). */
 static struct addrstate *addr_get(struct ms_smtp *e, const struct ms_addr *a)
 {
   uint64_t h = addr_hash(a);
@@ -1061,6 +1143,8 @@ static void pend_push(struct ms_smtp *e, struct entry *x)
   }
 }
 
+/* Takes the oldest queued entry of s; s leaves the pending list when its
+ * queue is empty. */
 static struct entry *pend_pop(struct ms_smtp *e, struct addrstate *s)
 {
   struct entry *x = s->pend_head;
@@ -1184,7 +1268,7 @@ static void check_blocked(struct ms_smtp *e)
   }
 }
 
-/* ---- public API ----------------------------------------------------------------- */
+/* ---- public API ---- */
 
 /* A name we can put after EHLO: printable ASCII, no space (no injection
  * of a second command through CR LF). */
@@ -1200,6 +1284,8 @@ static bool ehlo_name_ok(const char *s)
   return true;
 }
 
+/* Fills in the defaults of smtp.h, refuses an EHLO name that could inject
+ * a command, and makes the one SSL_CTX every probe shares. */
 ms_err_t ms_smtp_new(uv_loop_t *loop, const struct ms_smtp_config *cfg,
                      struct ms_smtp **out)
 {
@@ -1274,6 +1360,7 @@ ms_err_t ms_smtp_new(uv_loop_t *loop, const struct ms_smtp_config *cfg,
   return MS_OK;
 }
 
+/* Everything the engine owns, once no handle and no probe is left. */
 static void engine_destroy(struct ms_smtp *e)
 {
   for (size_t i = 0; i < e->n_ebucket; i++) {
@@ -1344,6 +1431,7 @@ void ms_smtp_free(struct ms_smtp *e)
   maybe_finish(e);
 }
 
+/* A snapshot of the counters (zeros for NULL). */
 void ms_smtp_stats(const struct ms_smtp *e, struct ms_smtp_stats *out)
 {
   memset(out, 0, sizeof(*out));
@@ -1373,6 +1461,9 @@ static bool norm_host(const char *host, char *out, size_t cap)
   return true;
 }
 
+/* Three ways in: port 25 blocked (SKIPPED at once), a key already known
+ * (join the waiters, or copy the finished result), or a new key (start now
+ * when the address allows it, else queue for the pacing timer). */
 ms_err_t ms_smtp_probe(struct ms_smtp *e, const char *host,
                        const struct ms_addr *addr, struct ms_obs_smtp *res,
                        ms_smtp_done_cb cb, void *arg)

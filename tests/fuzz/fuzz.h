@@ -28,21 +28,21 @@ static inline char *ms_fuzz_dup(const void *p, size_t n)
 }
 
 /* A property of the parser under test; failing it is a bug. */
-#define MS_FUZZ_CHECK(cond)                                                  \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__,   \
-              #cond);                                                        \
-      abort();                                                               \
-    }                                                                        \
+#define MS_FUZZ_CHECK(cond)                                                    \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__,      \
+              #cond);                                                          \
+      abort();                                                                 \
+    }                                                                          \
   } while (0)
 
 /* Splits data at the first up to max - 1 '\n' bytes into at most max
  * parts (the last part keeps any further '\n'), each copied into its own
  * exact-size heap buffer. Returns the number of parts (>= 1); free them
  * with ms_fuzz_split_free. */
-static inline size_t ms_fuzz_split(const uint8_t *data, size_t size,
-                                   size_t max, char **part, size_t *len)
+static inline size_t ms_fuzz_split(const uint8_t *data, size_t size, size_t max,
+                                   char **part, size_t *len)
 {
   size_t n = 0, start = 0;
   for (size_t i = 0; i < size && n + 1 < max; i++) {

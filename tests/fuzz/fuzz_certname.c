@@ -49,14 +49,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   free(hu);
   if (!ends_dot(san)) {
     char *sd = variant(san, true);
-    MS_FUZZ_CHECK(ms_certname_match(ms_slice_make(sd, san.len + 1), host) ==
-                  m);
+    MS_FUZZ_CHECK(ms_certname_match(ms_slice_make(sd, san.len + 1), host) == m);
     free(sd);
   }
   if (!ends_dot(host)) {
     char *hd = variant(host, true);
-    MS_FUZZ_CHECK(ms_certname_match(san, ms_slice_make(hd, host.len + 1)) ==
-                  m);
+    MS_FUZZ_CHECK(ms_certname_match(san, ms_slice_make(hd, host.len + 1)) == m);
     free(hd);
   }
   if (m) {

@@ -10,8 +10,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   char *in = ms_fuzz_dup(data, size);
   char out[MS_DOMAIN_MAX + 1], again[MS_DOMAIN_MAX + 1], why[128];
-  ms_err_t err = ms_domain_normalize(ms_slice_make(in, size), out,
-                                     sizeof(out), why, sizeof(why));
+  ms_err_t err = ms_domain_normalize(ms_slice_make(in, size), out, sizeof(out),
+                                     why, sizeof(why));
   if (err == MS_OK) {
     size_t n = strnlen(out, sizeof(out));
     MS_FUZZ_CHECK(n > 0 && n <= MS_DOMAIN_MAX);

@@ -42,8 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   MS_FUZZ_CHECK(f[0].n <= MS_FINDINGS_MAX);
   MS_FUZZ_CHECK(p[0].n_mx <= MS_POLICY_MX_MAX);
   MS_FUZZ_CHECK(p[0].has_version == p[1].has_version &&
-                p[0].version_ok == p[1].version_ok &&
-                p[0].mode == p[1].mode &&
+                p[0].version_ok == p[1].version_ok && p[0].mode == p[1].mode &&
                 p[0].has_max_age == p[1].has_max_age &&
                 p[0].max_age_ok == p[1].max_age_ok &&
                 p[0].max_age == p[1].max_age && p[0].n_mx == p[1].n_mx &&

@@ -50,8 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t u0, u1, u2;
     enum ms_smtp_reply_state s0 = feed(&r[0], in + off, size - off, 0, &u0);
     enum ms_smtp_reply_state s1 = feed(&r[1], in + off, size - off, 1, &u1);
-    enum ms_smtp_reply_state s2 = feed(&r[2], in + off, size - off, step,
-                                       &u2);
+    enum ms_smtp_reply_state s2 = feed(&r[2], in + off, size - off, step, &u2);
     MS_FUZZ_CHECK(s0 == s1 && s0 == s2 && u0 == u1 && u0 == u2);
     same(&r[0], &r[1]);
     same(&r[0], &r[2]);

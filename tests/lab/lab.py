@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The hermetic MTA-STS lab: NSD, unbound and nginx on 127.10.0.0/16.
+"""The hermetic MTA-STS lab: NSD, unbound, nginx, postfix and hostile SMTP
+peers on 127.10.0.0/16.
 
     lab.py start   generate certificates, zone, configs and domain lists into
                    the run directory, (re)start the servers, wait until they
@@ -64,7 +65,14 @@ MTA = {
     "notyet": ("127.10.6.9", "notyet"),
     "shared-a": ("127.10.6.11", "valid"),
     "shared-b": ("127.10.6.12", "valid"),
+    "manysans": ("127.10.6.13", "manysans"),
 }
+# MTA kinds whose certificate postfix picks by SNI (tls_server_sni_maps):
+# each MX host name gets a leaf of at most SNI_CHUNK names; a client that
+# sends no SNI gets the wrong-name certificate (corpus bug 12).
+SNI_KINDS = ("valid", "shared-a", "shared-b")
+SNI_CHUNK = 48
+MANY_SANS = 100        # names in the "manysans" leaf, the MX host last
 # The hostile peers (tests/lab/peers/peers.py): SMTP kind -> address.
 PEERS = {
     "silent": "127.10.6.100", "slow": "127.10.6.101",
@@ -77,7 +85,7 @@ SMTP_REFUSED = "127.10.6.199"         # nothing listens on port 25
 SMTP_ADDRS = dict({k: v[0] for k, v in MTA.items()}, refused=SMTP_REFUSED,
                   **PEERS)
 # Certificate each kind presents, for the SANs of the lab's leaves.
-SMTP_CERT = dict({k: v[1] for k, v in MTA.items() if v[1]}, tls10="valid")
+SMTP_CERT = dict({k: v[1] for k, v in MTA.items() if v[1]}, tls10="mxpeer")
 MX_ADDR = MTA["valid"][0]              # default address of a lab MX host
 # Addresses a policy host gets for each "addr" kind of a scenario.
 HTTP_ADDRS = {"tls": TLS_ADDR, "plain": PLAIN_ADDR, "refused": DEAD_ADDR}
@@ -359,8 +367,10 @@ class Lab:
         lst = self.lists.setdefault(group, [])
         bulk = "bulk%d" % len(self.bulk)
         for n in range(1, gen["count"] + 1):
-            s = dict(gen, id=gen["id"].replace("{n}", "%04d" % n),
-                     _bulk=bulk)
+            num = "%04d" % n
+            s = dict(gen, id=gen["id"].replace("{n}", num), _bulk=bulk)
+            if "mx" in gen:
+                s["mx"] = [m.replace("{n}", num) for m in gen["mx"]]
             d = "%s.%s" % (s["id"], ZONE)
             self.add_domain(s, d, group)
             lst.append(d)
@@ -642,10 +652,12 @@ append_dot_mydomain = no
             if cert is None:
                 opts.append("-o smtpd_tls_security_level=none")
             else:
-                f = {"valid": "valid.chain.pem",
-                     "nointermediate": "valid.pem"}.get(cert, cert + ".pem")
+                f = {"valid": "wrongname.pem",
+                     "nointermediate": "mxnoint.pem"}.get(cert, cert + ".pem")
                 opts += ["-o smtpd_tls_cert_file=%s/%s" % (c, f),
                          "-o smtpd_tls_key_file=%s/leaf.key" % c]
+                if kind in SNI_KINDS:
+                    opts.append("-o tls_server_sni_maps=hash:%s/sni" % pd)
             master.append("%s:%d inet n - n - 20 smtpd\n  %s" %
                           (addr, SMTP_PORT, "\n  ".join(opts)))
         for svc in ("cleanup unix n - n - 0 cleanup",
@@ -666,13 +678,18 @@ append_dot_mydomain = no
             master.append(svc)
         with open(os.path.join(pd, "main.cf"), "w") as f:
             f.write(main)
+        # SNI: host -> key and chain files, loaded into the table by
+        # "postmap -F" (start_postfix).
+        with open(os.path.join(pd, "sni"), "w") as f:
+            for h, leaf in sorted(self.sni.items()):
+                f.write("%s %s/leaf.key %s/%s.pem\n" % (h, c, c, leaf))
         with open(os.path.join(pd, "master.cf"), "w") as f:
             f.write("\n".join(master) + "\n")
 
     def write_peers(self):
         c = os.path.join(self.rd, "certs")
         conf = {"port": SMTP_PORT, "peers": PEERS,
-                "cert": os.path.join(c, "valid.chain.pem"),
+                "cert": os.path.join(c, "mxpeer.pem"),
                 "key": os.path.join(c, "leaf.key")}
         with open(os.path.join(self.rd, "peers.json"), "w") as f:
             json.dump(conf, f, indent=1)
@@ -748,16 +765,32 @@ keyUsage = critical,keyCertSign,cRLSign
         by_kind = {}
         for h in self.hosts:
             by_kind.setdefault(h["cert"], []).append(h["host"])
-        # MX hosts on postfix or the TLS 1.0 peer: their names go into the
-        # leaf of their certificate kind (one certificate per address).
-        valid_sans = set(self.valid_sans)
+        # MX hosts: the SNI-selected hosts get small leaves of their own
+        # (mxvalid-N), the others join the leaf of their certificate kind
+        # (one certificate per address); the TLS 1.0 peer and the address
+        # without intermediate get leaves with only their MX names.
+        sni, extra = [], {"mxpeer": [], "mxnoint": [], "manysans": []}
         for host, kind in sorted(self.smtp_hosts.items()):
             ck = SMTP_CERT.get(kind)
-            if ck in ("valid", "nointermediate"):
-                valid_sans.add(host)
+            if kind in SNI_KINDS:
+                sni.append(host)
+            elif kind == "tls10":
+                extra["mxpeer"].append(host)
+            elif kind == "nointermediate":
+                extra["mxnoint"].append(host)
+            elif kind == "manysans":
+                extra["manysans"].append(host)
             elif ck and ck != "wrongname":
                 by_kind.setdefault(ck, []).append(host)
-        valid = sorted(valid_sans) or ["mta-sts.valid-basic." + ZONE]
+        if extra["manysans"]:
+            extra["manysans"] = ["filler-%03d.%s" % (i, ZONE) for i in range(
+                MANY_SANS - len(extra["manysans"]))] + extra["manysans"]
+        self.sni = {}
+        for i in range(0, len(sni), SNI_CHUNK):
+            extra["mxvalid-%d" % (i // SNI_CHUNK)] = sni[i:i + SNI_CHUNK]
+            for h in sni[i:i + SNI_CHUNK]:
+                self.sni[h] = "mxvalid-%d" % (i // SNI_CHUNK)
+        valid = sorted(self.valid_sans) or ["mta-sts.valid-basic." + ZONE]
         leaves = {
             "valid": (valid, now - day, now + 365 * day, "int"),
             "expired": (by_kind.get("expired", []), now - 400 * day,
@@ -778,6 +811,8 @@ keyUsage = critical,keyCertSign,cRLSign
         for name, b in self.bulk.items():
             leaves[name] = (sorted(b["hosts"]), now - day, now + 365 * day,
                             "int")
+        for name, sans in extra.items():
+            leaves[name] = (sans, now - day, now + 365 * day, "int")
         leaf_key = os.path.join(c, "leaf.key")
         for kind, (sans, nb, na, issuer) in leaves.items():
             sans = sans or ["mta-sts.unused-%s.%s" % (kind, ZONE)]
@@ -788,7 +823,7 @@ keyUsage = critical,keyCertSign,cRLSign
                         "extendedKeyUsage=serverAuth\nsubjectAltName=%s\n" %
                         ",".join("DNS:" + s for s in sans))
             pem = os.path.join(c, kind + ".pem")
-            subj = "/CN=" + sans[0]
+            subj = "/CN=" + sans[-1 if kind == "manysans" else 0]
             if issuer == "self":
                 sh(["openssl", "req", "-x509", "-new", "-key", leaf_key,
                     "-subj", subj, "-days", "365", "-config", ext,
@@ -813,7 +848,8 @@ keyUsage = critical,keyCertSign,cRLSign
         with open(os.path.join(c, "int.pem")) as f:
             inter = f.read()
         for kind in ("expired", "notyet", "wrongname", "expired-wrongname",
-                     "expiring") + tuple(self.bulk):
+                     "expiring", "mxpeer", "manysans") + tuple(self.bulk) + \
+                tuple(sorted(set(self.sni.values()))):
             p = os.path.join(c, kind + ".pem")
             with open(p) as f:
                 leaf = f.read()
@@ -1046,6 +1082,8 @@ def start_postfix(rd):
     os.makedirs(os.path.join(pd, "data"), exist_ok=True)
     shutil.chown(os.path.join(pd, "data"), "postfix", "postfix")
     env = dict(os.environ, MAIL_CONFIG=pd)
+    sh(["postmap", "-c", pd, "-F", "hash:" + os.path.join(pd, "sni")],
+       env=env)
     sh(["postfix", "-c", pd, "check"], env=env)
     sh(["postfix", "-c", pd, "start"], env=env)
 
@@ -1072,7 +1110,9 @@ def env(rd):
     print("MS_LAB_CA_FILE=%s/ca.pem" % rd)
     print("MS_LAB_LISTS=%s/lists" % rd)
     print("MS_LAB_ARGS='--resolver %s --ca-file %s/ca.pem --allow-private "
-          "--no-smtp --timeout 3'" % (UNBOUND_ADDR, rd))
+          "--timeout 3'" % (UNBOUND_ADDR, rd))
+    print("MS_LAB_MAILLOG=%s/postfix/maillog" % rd)
+    print("MS_LAB_PEERS_LOG=%s/peers.log" % rd)
 
 
 # ------------------------------------------------------------------ lease

@@ -5,7 +5,7 @@
  *   ms_smtpq [--ca-file F] [--timeout MS] [--deadline MS] [--port P]
  *            [--ehlo NAME] [--repeat N] [--distinct] [--concurrency N]
  *            [--interval MS] [--free-in-cb] [--cancel-after MS]
- *            HOST ADDR[,ADDR...]
+ *            [--cache-max N] HOST ADDR[,ADDR...]
  * --repeat N makes N requests per address: half at start, the rest from
  * the first completion callback (so both "join a probe under way" and
  * "copy a finished result" are exercised). --distinct gives request i the
@@ -32,8 +32,7 @@ struct slot {
   struct run *r;
   size_t addr_i;
   size_t req_i;
-  char host[300];
-  struct ms_obs_smtp res;
+  struct ms_obs_smtp res; /* kept for request 0 of each address only */
   bool started, done;
 };
 
@@ -44,6 +43,9 @@ struct run {
   size_t n_addrs;
   struct slot *slot;
   size_t n_slots, repeat;
+  const char *host;
+  bool distinct;
+  int64_t max_dur;
   bool second_batch;
   bool free_in_cb;
   uv_timer_t cancel_timer;
@@ -124,9 +126,14 @@ static void on_done(void *arg)
     r->canceled++;
   /* Every request for one key must see the same outcome. */
   const struct slot *first = &r->slot[sl->addr_i * r->repeat];
-  if (first->done && first->res.outcome != sl->res.outcome &&
-      strcmp(first->host, sl->host) == 0)
+  if (first->done && first->res.outcome != sl->res.outcome && !r->distinct)
     r->mismatched++;
+  if (sl->res.duration_ms > r->max_dur)
+    r->max_dur = sl->res.duration_ms;
+  /* Only the first result per address is printed: the others go now, so
+   * that maxrss measures the engine, not this tool's copies. */
+  if (sl->req_i != 0)
+    ms_obs_smtp_cleanup(&sl->res);
   if (r->free_in_cb && r->smtp) {
     free_engine(r); /* the rest of the callbacks still run: CANCELED */
     return;
@@ -142,8 +149,13 @@ static void start(struct slot *sl)
   struct run *r = sl->r;
   if (!r->smtp)
     return;
-  ms_err_t err = ms_smtp_probe(r->smtp, sl->host, &r->addrs[sl->addr_i],
-                               &sl->res, on_done, sl);
+  char host[300];
+  if (r->distinct)
+    snprintf(host, sizeof(host), "r%zu.%s", sl->req_i, r->host);
+  else
+    snprintf(host, sizeof(host), "%s", r->host);
+  ms_err_t err = ms_smtp_probe(r->smtp, host, &r->addrs[sl->addr_i], &sl->res,
+                               on_done, sl);
   if (err != MS_OK) {
     fprintf(stderr, "ms_smtpq: probe: %s\n", ms_strerror(err));
     r->failed = 1;
@@ -196,6 +208,7 @@ static void usage(void)
         "                [--ehlo NAME] [--repeat N] [--distinct] "
         "[--concurrency N]\n"
         "                [--interval MS] [--free-in-cb] [--cancel-after MS]\n"
+        "                [--cache-max N]\n"
         "                HOST ADDR[,ADDR...]\n",
         stderr);
   exit(2);
@@ -215,6 +228,7 @@ int main(int argc, char **argv)
       {"interval", required_argument, NULL, 'i'},
       {"free-in-cb", no_argument, NULL, 'F'},
       {"cancel-after", required_argument, NULL, 'X'},
+      {"cache-max", required_argument, NULL, 'M'},
       {NULL, 0, NULL, 0}};
   struct ms_smtp_config cfg = {0};
   const char *ca_file = NULL;
@@ -258,6 +272,9 @@ int main(int argc, char **argv)
       case 'F':
         r.free_in_cb = true;
         break;
+      case 'M':
+        cfg.cache_max = (size_t)num_arg("--cache-max", optarg);
+        break;
       case 'X':
         r.cancel_after = (uint64_t)num_arg("--cancel-after", optarg);
         break;
@@ -270,6 +287,8 @@ int main(int argc, char **argv)
   if (!cfg.ehlo_name)
     cfg.ehlo_name = "probe.mtasts-scan.invalid";
   const char *host = argv[optind];
+  r.host = host;
+  r.distinct = distinct;
 
   char errbuf[256];
   struct ms_tls_store *store = NULL;
@@ -294,10 +313,6 @@ int main(int argc, char **argv)
       sl->r = &r;
       sl->addr_i = a;
       sl->req_i = i;
-      if (distinct)
-        snprintf(sl->host, sizeof(sl->host), "r%zu.%s", i, host);
-      else
-        snprintf(sl->host, sizeof(sl->host), "%s", host);
     }
   }
   uv_timer_init(r.loop, &r.cancel_timer);
@@ -331,14 +346,10 @@ int main(int argc, char **argv)
   uint64_t wall_ms = (uv_hrtime() - t0) / 1000000u;
 
   for (size_t a = 0; a < r.n_addrs; a++) {
-    printf("== %s [%zu requests]\n", r.slot[a * r.repeat].host, r.repeat);
+    printf("== %s%s [%zu requests]\n", distinct ? "r0." : "", host, r.repeat);
     print_result(&r.slot[a * r.repeat].res);
   }
-  int64_t max_dur = 0;
-  for (size_t i = 0; i < r.n_slots; i++) {
-    if (r.slot[i].res.duration_ms > max_dur)
-      max_dur = r.slot[i].res.duration_ms;
-  }
+  int64_t max_dur = r.max_dur;
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   /* done/started: requests not started (engine freed first) are left. */

@@ -80,8 +80,15 @@ static const struct {
     /* IDN: A-labels compare as ASCII; raw UTF-8 (U-labels) is not LDH. */
     {S("xn--bcher-kva.example"), S("XN--BCHER-KVA.example"), true},
     {S("*.xn--bcher-kva.example"), S("mx.xn--bcher-kva.example"), true},
-    {S("b\xc3\xbc" "cher.example"), S("b\xc3\xbc" "cher.example"), false},
-    {S("xn--bcher-kva.example"), S("b\xc3\xbc" "cher.example"), false},
+    {S("b\xc3\xbc"
+       "cher.example"),
+     S("b\xc3\xbc"
+       "cher.example"),
+     false},
+    {S("xn--bcher-kva.example"),
+     S("b\xc3\xbc"
+       "cher.example"),
+     false},
     /* NUL and other non-LDH bytes in a SAN: no match, ever. */
     {N("mx.example.com\0.evil.test"), S("mx.example.com"), false},
     {N("mx.example.com\0"), S("mx.example.com"), false},
@@ -145,13 +152,14 @@ static void test_any(void)
     bool got = ms_certname_match_any(sans, 4, ms_slice_cstr(hosts[i].host));
     MS_CHECK_ROW(got == hosts[i].match, "any: %s", hosts[i].host);
   }
-  CU_ASSERT_FALSE(ms_certname_match_any(sans, 0, ms_slice_cstr("mx1.forwardemail.net")));
+  CU_ASSERT_FALSE(
+      ms_certname_match_any(sans, 0, ms_slice_cstr("mx1.forwardemail.net")));
   CU_ASSERT_FALSE(
       ms_certname_match_any_slices(slices, 2, ms_slice_cstr("good.example")));
   CU_ASSERT_TRUE(
       ms_certname_match_any_slices(slices, 2, ms_slice_cstr("MX.example.net")));
-  CU_ASSERT_FALSE(ms_certname_match_any_slices(slices, 1,
-                                               ms_slice_cstr("mx.example.net")));
+  CU_ASSERT_FALSE(
+      ms_certname_match_any_slices(slices, 1, ms_slice_cstr("mx.example.net")));
 }
 
 /* Checks the matcher's laws on one real host name h (lower or upper
@@ -180,8 +188,7 @@ static void check_host_laws(const char *h, size_t n)
                "parent wildcard %s for %.*s", wild, (int)n, h);
   if (deep) {
     w = snprintf(wild, sizeof(wild), "*.%.*s",
-                 (int)(parent.len - (size_t)(dot2 + 1 - parent.ptr)),
-                 dot2 + 1);
+                 (int)(parent.len - (size_t)(dot2 + 1 - parent.ptr)), dot2 + 1);
     MS_CHECK_ROW(!ms_certname_match(ms_slice_make(wild, (size_t)w), host),
                  "grandparent wildcard %s for %.*s", wild, (int)n, h);
   }

@@ -15,14 +15,14 @@
 /* Inputs too big for a literal, built at run time. */
 enum gen {
   GEN_NONE,
-  GEN_LONG_LINE,   /* "250 " + 1 MiB of 'a', no line end */
-  GEN_ENDLESS,     /* 100000 x "250-x\r\n", never a final line */
-  GEN_BIG_REPLY,   /* "250-" lines of 2002 octets: the reply cap */
-  GEN_LINE_AT_CAP, /* one final line of exactly MS_SMTP_LINE_MAX octets */
-  GEN_LINE_OVER,   /* the same plus one octet */
-  GEN_LF_AT_CAP,   /* bare-LF line of exactly MS_SMTP_LINE_MAX octets */
-  GEN_LINES_AT_CAP,/* MS_SMTP_LINES_MAX lines: still fine */
-  GEN_TEXT_CAP     /* 10 lines of 100 octets of text: text is capped */
+  GEN_LONG_LINE,    /* "250 " + 1 MiB of 'a', no line end */
+  GEN_ENDLESS,      /* 100000 x "250-x\r\n", never a final line */
+  GEN_BIG_REPLY,    /* "250-" lines of 2002 octets: the reply cap */
+  GEN_LINE_AT_CAP,  /* one final line of exactly MS_SMTP_LINE_MAX octets */
+  GEN_LINE_OVER,    /* the same plus one octet */
+  GEN_LF_AT_CAP,    /* bare-LF line of exactly MS_SMTP_LINE_MAX octets */
+  GEN_LINES_AT_CAP, /* MS_SMTP_LINES_MAX lines: still fine */
+  GEN_TEXT_CAP      /* 10 lines of 100 octets of text: text is capped */
 };
 
 struct row {
@@ -31,10 +31,10 @@ struct row {
   size_t len;
   enum gen gen;
   enum ms_smtp_reply_state st;
-  int code;        /* expected when COMPLETE */
-  size_t lines;    /* expected n_lines */
+  int code;     /* expected when COMPLETE */
+  size_t lines; /* expected n_lines */
   bool starttls;
-  size_t consumed; /* ALL = the whole input */
+  size_t consumed;  /* ALL = the whole input */
   const char *text; /* NULL: not checked */
   const char *err;  /* substring of error when ERROR */
   int next_code;    /* code of the reply after this one (0: none) */
@@ -56,8 +56,8 @@ static const struct row rows[] = {
      IN("250-mx.example.com\r\n250-SIZE 52428800\r\n250 STARTTLS\r\n"),
      GEN_NONE, C, 250, 3, true, ALL, NULL, NULL, 0},
     {"EHLO, STARTTLS absent",
-     IN("250-mx.example.com\r\n250-SIZE 1000\r\n250 8BITMIME\r\n"), GEN_NONE,
-     C, 250, 3, false, ALL, NULL, NULL, 0},
+     IN("250-mx.example.com\r\n250-SIZE 1000\r\n250 8BITMIME\r\n"), GEN_NONE, C,
+     250, 3, false, ALL, NULL, NULL, 0},
     {"250 starttls lowercase", IN("250 starttls\r\n"), GEN_NONE, C, 250, 1,
      true, ALL, "starttls", NULL, 0},
     {"StartTls mixed case, leading blanks, with a parameter",
@@ -66,12 +66,12 @@ static const struct row rows[] = {
     {"STARTTLS only as a prefix or a later word",
      IN("250-mx\r\n250-XSTARTTLS\r\n250-STARTTLSX\r\n250 AUTH STARTTLS\r\n"),
      GEN_NONE, C, 250, 4, false, ALL, NULL, NULL, 0},
-    {"LF-only endings", IN("250-mx\n250-STARTTLS\n250 OK\n"), GEN_NONE, C,
-     250, 3, true, ALL, "mx\nSTARTTLS\nOK", NULL, 0},
-    {"mixed CRLF and LF", IN("250-mx\r\n250 OK\n"), GEN_NONE, C, 250, 2,
-     false, ALL, "mx\nOK", NULL, 0},
-    {"code mismatch", IN("250-mx\r\n251 OK\r\n"), GEN_NONE, E, 0, 1, false,
-     ALL, NULL, "251 after 250", 0},
+    {"LF-only endings", IN("250-mx\n250-STARTTLS\n250 OK\n"), GEN_NONE, C, 250,
+     3, true, ALL, "mx\nSTARTTLS\nOK", NULL, 0},
+    {"mixed CRLF and LF", IN("250-mx\r\n250 OK\n"), GEN_NONE, C, 250, 2, false,
+     ALL, "mx\nOK", NULL, 0},
+    {"code mismatch", IN("250-mx\r\n251 OK\r\n"), GEN_NONE, E, 0, 1, false, ALL,
+     NULL, "251 after 250", 0},
     {"code mismatch in a continuation", IN("250-mx\r\n250-a\r\n550-b\r\n"),
      GEN_NONE, E, 0, 2, false, ALL, NULL, "line 3", 0},
     {"first digit 6", IN("650 no\r\n"), GEN_NONE, E, 0, 0, false, 1, NULL,
@@ -80,20 +80,19 @@ static const struct row rows[] = {
      "garbage", 0},
     {"second digit 6", IN("260 no\r\n"), GEN_NONE, E, 0, 0, false, 2, NULL,
      "garbage", 0},
-    {"letter in the code", IN("2a0 no\r\n"), GEN_NONE, E, 0, 0, false, 2,
-     NULL, "garbage", 0},
+    {"letter in the code", IN("2a0 no\r\n"), GEN_NONE, E, 0, 0, false, 2, NULL,
+     "garbage", 0},
     {"two-digit code", IN("25\r\n"), GEN_NONE, E, 0, 0, false, 3, NULL,
      "garbage", 0},
     {"garbage: HTTP", IN("HTTP/1.1 400 Bad Request\r\n"), GEN_NONE, E, 0, 0,
      false, 1, NULL, "garbage", 0},
     {"garbage: TLS record", IN("\x16\x03\x01\x00\x05"), GEN_NONE, E, 0, 0,
      false, 1, NULL, "garbage", 0},
-    {"empty line", IN("\r\n"), GEN_NONE, E, 0, 0, false, 1, NULL, "garbage",
-     0},
+    {"empty line", IN("\r\n"), GEN_NONE, E, 0, 0, false, 1, NULL, "garbage", 0},
     {"code glued to text", IN("250OK\r\n"), GEN_NONE, E, 0, 0, false, 4, NULL,
      "' ' or '-'", 0},
-    {"CR inside the separator", IN("220\rX\r\n"), GEN_NONE, E, 0, 0, false,
-     ALL, NULL, "' ' or '-'", 0},
+    {"CR inside the separator", IN("220\rX\r\n"), GEN_NONE, E, 0, 0, false, ALL,
+     NULL, "' ' or '-'", 0},
     {"NUL byte", IN("250 a\0b\r\n"), GEN_NONE, E, 0, 0, false, 6, NULL, "NUL",
      0},
     {"NUL in a continuation", IN("250-a\r\n250-\0\r\n"), GEN_NONE, E, 0, 1,
@@ -103,18 +102,17 @@ static const struct row rows[] = {
     {"greeting then EHLO reply",
      IN("220-a\r\n220 b\r\n250-mx\r\n250 STARTTLS\r\n"), GEN_NONE, C, 220, 2,
      false, 14, "a\nb", NULL, 250},
-    {"554 greeting", IN("554 5.7.1 no SMTP service here\r\n"), GEN_NONE, C,
-     554, 1, false, ALL, "5.7.1 no SMTP service here", NULL, 0},
+    {"554 greeting", IN("554 5.7.1 no SMTP service here\r\n"), GEN_NONE, C, 554,
+     1, false, ALL, "5.7.1 no SMTP service here", NULL, 0},
     {"421", IN("421 4.3.2 Service shutting down\r\n"), GEN_NONE, C, 421, 1,
      false, ALL, NULL, NULL, 0},
-    {"220 alone", IN("220\r\n"), GEN_NONE, C, 220, 1, false, ALL, "", NULL,
-     0},
+    {"220 alone", IN("220\r\n"), GEN_NONE, C, 220, 1, false, ALL, "", NULL, 0},
     {"220 alone, LF", IN("220\n"), GEN_NONE, C, 220, 1, false, ALL, "", NULL,
      0},
-    {"220- continuation then 220 ", IN("220-\r\n220 \r\n"), GEN_NONE, C, 220,
-     2, false, ALL, "\n", NULL, 0},
-    {"unfinished multi-line", IN("250-mx\r\n250 OK"), GEN_NONE, P, 0, 1,
-     false, ALL, NULL, NULL, 0},
+    {"220- continuation then 220 ", IN("220-\r\n220 \r\n"), GEN_NONE, C, 220, 2,
+     false, ALL, "\n", NULL, 0},
+    {"unfinished multi-line", IN("250-mx\r\n250 OK"), GEN_NONE, P, 0, 1, false,
+     ALL, NULL, NULL, 0},
     {"bare CR does not end a line", IN("250 OK\r"), GEN_NONE, P, 0, 0, false,
      ALL, NULL, NULL, 0},
     {"nothing yet", IN(""), GEN_NONE, P, 0, 0, false, ALL, NULL, NULL, 0},
@@ -124,16 +122,16 @@ static const struct row rows[] = {
      false, (MS_SMTP_LINES_MAX + 1) * 7, NULL, "more than 64 lines", 0},
     {"reply over the byte cap", NULL, 0, GEN_BIG_REPLY, E, 0, 8, false,
      MS_SMTP_REPLY_MAX + 1, NULL, "reply longer than 16384", 0},
-    {"line of exactly the cap", NULL, 0, GEN_LINE_AT_CAP, C, 250, 1, false,
-     ALL, NULL, NULL, 0},
+    {"line of exactly the cap", NULL, 0, GEN_LINE_AT_CAP, C, 250, 1, false, ALL,
+     NULL, NULL, 0},
     {"line one over the cap", NULL, 0, GEN_LINE_OVER, E, 0, 0, false,
      MS_SMTP_LINE_MAX, NULL, "line longer", 0},
     {"bare-LF line of exactly the cap", NULL, 0, GEN_LF_AT_CAP, C, 250, 1,
      false, ALL, NULL, NULL, 0},
     {"64 lines", NULL, 0, GEN_LINES_AT_CAP, C, 250, MS_SMTP_LINES_MAX, false,
      ALL, NULL, NULL, 0},
-    {"text kept is capped", NULL, 0, GEN_TEXT_CAP, C, 250, 10, false, ALL,
-     NULL, NULL, 0},
+    {"text kept is capped", NULL, 0, GEN_TEXT_CAP, C, 250, 10, false, ALL, NULL,
+     NULL, 0},
 };
 
 /* Appends n copies of c to b at *len. */
@@ -259,10 +257,10 @@ static void feed(const char *in, size_t len, uint32_t mode,
 
 static bool same(const struct outcome *a, const struct outcome *b)
 {
-  return a->st == b->st && a->consumed == b->consumed &&
-         a->code == b->code && a->n_lines == b->n_lines &&
-         a->starttls == b->starttls && a->text_len == b->text_len &&
-         strcmp(a->text, b->text) == 0 && strcmp(a->error, b->error) == 0;
+  return a->st == b->st && a->consumed == b->consumed && a->code == b->code &&
+         a->n_lines == b->n_lines && a->starttls == b->starttls &&
+         a->text_len == b->text_len && strcmp(a->text, b->text) == 0 &&
+         strcmp(a->error, b->error) == 0;
 }
 
 static void check_row(const struct row *w, const char *in, size_t len,
@@ -294,8 +292,8 @@ static void check_row(const struct row *w, const char *in, size_t len,
   /* Byte-at-a-time and 8 random chunkings give the very same fields. */
   for (uint32_t mode = 1; mode < 10; mode++) {
     feed(in, len, mode, r, &other);
-    MS_CHECK_ROW(same(&whole, &other), "%s: chunking %u differs (%s)",
-                 w->name, (unsigned)mode, other.error);
+    MS_CHECK_ROW(same(&whole, &other), "%s: chunking %u differs (%s)", w->name,
+                 (unsigned)mode, other.error);
   }
   /* The parser is sticky: more bytes change nothing until init. */
   if (w->st != MS_SMTP_REPLY_PARTIAL) {

@@ -41,7 +41,7 @@ import warnings
 
 MAX_CONNS = 256          # connections at once, all peers together
 CONN_LIFETIME = 30.0     # seconds a connection may live
-SEND_CAP = 8 << 20       # bytes sent per connection
+SEND_CAP = 128 << 20     # bytes sent per connection
 READ_CAP = 16 << 10      # bytes buffered per connection (one command line)
 NAME = "lab.test"
 
