@@ -162,7 +162,13 @@ static void man_options(void)
     printf(".TP\n");
     if (o->val < 256)
       printf("\\fB\\-%c\\fR, ", o->val);
-    printf("\\fB\\-\\-%s\\fR", o->name);
+    printf("\\fB\\-\\-");
+    for (const char *p = o->name; *p; p++) {
+      if (*p == '-')
+        putchar('\\');
+      putchar(*p);
+    }
+    printf("\\fR");
     if (o->arg)
       printf(" \\fI%s\\fR", o->arg);
     printf("\n");
