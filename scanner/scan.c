@@ -393,7 +393,7 @@ int ms_scan_run(const struct ms_config *cfg)
           .probe_deadline_ms = 3 * cfg->timeout_ms,
           .per_addr_concurrency = 2,
           .per_addr_interval_ms = 100,
-          .cache_max = 100000,
+          .cache_max = 10000, /* ~1-10 kB each: bounded memory */
       };
       if (ms_smtp_new(s.loop, &sc, &s.smtp) != MS_OK) {
         fprintf(stderr, "mtasts-scan: cannot initialise the SMTP probes\n");
