@@ -34,6 +34,8 @@ enum {
   OPT_SMTP_PORT,
   OPT_EHLO_NAME,
   OPT_SUMMARY,
+  OPT_STATUS_FILE,
+  OPT_RESUME,
 };
 
 struct opt {
@@ -87,6 +89,13 @@ static const struct opt opts[] = {
     {"summary", OPT_SUMMARY, required_argument, "FILE",
      "write the run's counters (domains per status, DNS, HTTPS and SMTP "
      "probes made and shared, wall time) as one JSON object to FILE"},
+    {"status-file", OPT_STATUS_FILE, required_argument, "FILE",
+     "rewrite FILE every second with the run's status as JSON (done, rate, "
+     "in flight, errors, ETA) for dashboards"},
+    {"resume", OPT_RESUME, no_argument, NULL,
+     "continue an interrupted run: keep the records already in the -o file "
+     "(a torn last line is cut), append, and scan only the domains not in "
+     "it"},
     {"previous", OPT_PREVIOUS, required_argument, "FILE",
      "results of an earlier run (JSON Lines) for HISTORY_* findings"},
     {"shard", OPT_SHARD, required_argument, "K/N",
@@ -315,6 +324,12 @@ enum ms_cli_result ms_cli_parse(int argc, char **argv, struct ms_config *cfg)
       case OPT_SUMMARY:
         cfg->summary = optarg;
         break;
+      case OPT_STATUS_FILE:
+        cfg->status_file = optarg;
+        break;
+      case OPT_RESUME:
+        cfg->resume = true;
+        break;
       case OPT_PREVIOUS:
         cfg->previous = optarg;
         break;
@@ -379,6 +394,12 @@ enum ms_cli_result ms_cli_parse(int argc, char **argv, struct ms_config *cfg)
   if (!cfg->input_file && cfg->n_domains == 0) {
     fprintf(stderr, "mtasts-scan: no domains: give -f FILE or DOMAIN "
                     "arguments (see --help)\n");
+    return MS_CLI_USAGE;
+  }
+  if (cfg->resume &&
+      (!cfg->output_file || strcmp(cfg->output_file, "-") == 0)) {
+    fprintf(stderr, "mtasts-scan: --resume needs -o FILE (the output of the "
+                    "interrupted run)\n");
     return MS_CLI_USAGE;
   }
   if (cfg->deadline_ms == 0) {

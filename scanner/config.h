@@ -36,6 +36,8 @@ struct ms_config {
   int smtp_port;           /* --smtp-port N; default 25 */
   const char *ehlo_name;   /* --ehlo-name NAME; default: the host name */
   const char *summary;     /* --summary FILE: run counters as JSON */
+  const char *status_file; /* --status-file FILE: status JSON each second */
+  bool resume;             /* --resume: append to -o, skip domains in it */
 };
 
 #endif

@@ -7,6 +7,7 @@
 #include "input.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <idn2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,13 @@
 #include "util/xalloc.h"
 
 #define CHUNK (64 * 1024)
+
+/* An open addressing set of 64-bit hashes (0 = empty; a hash of 0 is
+ * stored as 1): 8 bytes a key at a load of at most 3/4. */
+struct hset {
+  uint64_t *slot;
+  size_t cap, n;
+};
 
 struct ms_input {
   uv_loop_t *loop;
@@ -36,11 +44,11 @@ struct ms_input {
   char *buf;      /* CHUNK bytes */
   size_t pos, len;
   int next_arg;   /* next positional domain */
-  /* Duplicate detection: open addressing set of 64-bit hashes (0 = empty;
-   * a hash of 0 is stored as 1). */
-  uint64_t *set;
-  size_t set_cap, set_n;
-  uint64_t n_lines, n_dups, n_other;
+  struct hset seen;    /* domains admitted (duplicate detection) */
+  struct hset done;    /* --resume: keys already in the output file */
+  uint64_t n_lines, n_dups, n_other, n_resumed;
+  uint64_t read_total; /* bytes read from the file so far */
+  uint64_t total;      /* size of a regular input file, 0 if unknown */
 };
 
 uint64_t ms_input_hash(const char *s, size_t len)
@@ -62,33 +70,53 @@ static uint64_t mix(uint64_t h)
   return h ? h : 1;
 }
 
-/* Adds h; returns false when it was already there. */
-static bool set_add(struct ms_input *in, uint64_t h)
+static size_t hset_find(const struct hset *hs, uint64_t h)
 {
-  if ((in->set_n + 1) * 4 >= in->set_cap * 3) {
-    size_t ncap = in->set_cap ? in->set_cap * 2 : 1024;
-    uint64_t *ns = ms_xcalloc(ncap, sizeof(*ns));
-    for (size_t i = 0; i < in->set_cap; i++) {
-      if (!in->set[i])
-        continue;
-      size_t j = (size_t)(in->set[i] & (ncap - 1));
-      while (ns[j])
-        j = (j + 1) & (ncap - 1);
-      ns[j] = in->set[i];
+  size_t j = (size_t)(h & (hs->cap - 1));
+  while (hs->slot[j] && hs->slot[j] != h)
+    j = (j + 1) & (hs->cap - 1);
+  return j;
+}
+
+static bool hset_has(const struct hset *hs, uint64_t h)
+{
+  return hs->cap && hs->slot[hset_find(hs, h)] == h;
+}
+
+/* Adds h; returns false when it was already there. */
+static bool hset_add(struct hset *hs, uint64_t h)
+{
+  if ((hs->n + 1) * 4 >= hs->cap * 3) {
+    struct hset big = {ms_xcalloc(hs->cap ? hs->cap * 2 : 1024,
+                                  sizeof(uint64_t)),
+                       hs->cap ? hs->cap * 2 : 1024, hs->n};
+    for (size_t i = 0; i < hs->cap; i++) {
+      if (hs->slot[i])
+        big.slot[hset_find(&big, hs->slot[i])] = hs->slot[i];
     }
-    free(in->set);
-    in->set = ns;
-    in->set_cap = ncap;
+    free(hs->slot);
+    *hs = big;
   }
-  size_t j = (size_t)(h & (in->set_cap - 1));
-  while (in->set[j]) {
-    if (in->set[j] == h)
-      return false;
-    j = (j + 1) & (in->set_cap - 1);
-  }
-  in->set[j] = h;
-  in->set_n++;
+  size_t j = hset_find(hs, h);
+  if (hs->slot[j] == h)
+    return false;
+  hs->slot[j] = h;
+  hs->n++;
   return true;
+}
+
+/* The --resume key of a record: the domain, or for a rejected line the
+ * line itself (prefixed so it cannot collide with a domain). */
+static uint64_t resume_key(bool valid, const char *p, size_t n)
+{
+  uint64_t h = ms_input_hash(p, n);
+  return mix(valid ? h : ~h);
+}
+
+void ms_input_mark_done(struct ms_input *in, bool valid, const char *p,
+                        size_t n)
+{
+  (void)hset_add(&in->done, resume_key(valid, p, n));
 }
 
 ms_err_t ms_input_new(uv_loop_t *loop, const struct ms_config *cfg,
@@ -115,6 +143,9 @@ ms_err_t ms_input_new(uv_loop_t *loop, const struct ms_config *cfg,
       }
       in->own_fd = true;
     }
+    struct stat st;
+    if (fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode))
+      in->total = (uint64_t)st.st_size;
     in->buf = ms_xmalloc(CHUNK);
   } else {
     in->eof = true;
@@ -162,6 +193,7 @@ static void on_read(uv_fs_t *req)
     in->eof = true;
   } else {
     in->len += (size_t)n;
+    in->read_total += (uint64_t)n;
   }
   in->cb(in->cb_arg);
 }
@@ -236,7 +268,14 @@ static bool make_item(struct ms_input *in, const char *p, size_t n,
     item->line = NULL;
     return false;
   }
-  if (item->valid && !set_add(in, mix(h))) {
+  if (hset_has(&in->done, resume_key(item->valid, item->valid ? key : p,
+                                      item->valid ? keylen : n))) {
+    in->n_resumed++;
+    free(item->line);
+    item->line = NULL;
+    return false;
+  }
+  if (item->valid && !hset_add(&in->seen, mix(h))) {
     in->n_dups++;
     free(item->line);
     item->line = NULL;
@@ -318,8 +357,15 @@ void ms_input_counts(const struct ms_input *in, uint64_t *lines,
                      uint64_t *dups, uint64_t *other_shard)
 {
   *lines = in->n_lines;
-  *dups = in->n_dups;
+  *dups = in->n_dups + in->n_resumed;
   *other_shard = in->n_other;
+}
+
+void ms_input_progress(const struct ms_input *in, uint64_t *consumed,
+                       uint64_t *total)
+{
+  *consumed = in->read_total - (uint64_t)(in->len - in->pos);
+  *total = in->total;
 }
 
 void ms_input_free(struct ms_input *in)
@@ -333,7 +379,8 @@ void ms_input_free(struct ms_input *in)
   if (in->own_fd)
     close(in->fd);
   free(in->buf);
-  free(in->set);
+  free(in->seen.slot);
+  free(in->done.slot);
   free(in->err);
   free(in);
 }

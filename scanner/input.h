@@ -2,8 +2,8 @@
  * The input list as a stream: reads the -f file (or stdin) in chunks on the
  * loop's thread pool, splits lines (LF or CRLF, a BOM skipped, over-long
  * lines cut and reported), skips blank and '#' lines, converts IDN U-labels
- * with libidn2, normalises (core/domain.c), drops duplicates and applies
- * --shard. Memory: one chunk buffer plus 16 bytes per distinct domain for
+ * with libidn2, normalises (core/domain.c), drops duplicates and domains
+ * already in the output (--resume) and applies --shard. Memory: one chunk buffer plus 16 bytes per distinct domain for
  * duplicate detection. Tests: tests/lab (input cases).
  */
 #ifndef MS_INPUT_H
@@ -45,6 +45,14 @@ const char *ms_input_error(const struct ms_input *in);
 /* Counters: lines read, duplicates skipped, lines outside the shard. */
 void ms_input_counts(const struct ms_input *in, uint64_t *lines,
                      uint64_t *dups, uint64_t *other_shard);
+/* --resume: marks a record already in the output (valid: its domain;
+ * else the rejected line as given) so the matching input is skipped. */
+void ms_input_mark_done(struct ms_input *in, bool valid, const char *p,
+                        size_t n);
+/* Bytes of the input file consumed so far, and its size (0 when it is not
+ * a regular file): for the ETA of the status line. */
+void ms_input_progress(const struct ms_input *in, uint64_t *consumed,
+                       uint64_t *total);
 /* Frees; a read in flight is let finish first (freed in its callback). */
 void ms_input_free(struct ms_input *in);
 

@@ -57,7 +57,9 @@ struct scan {
   struct ms_smtp_stats smtp_stats;
   bool smtp_was_blocked;
   bool progress;
-  uv_timer_t progress_timer;
+  uv_timer_t progress_timer; /* status line and --status-file, 1 s */
+  uv_timer_t grace_timer;    /* after a signal: abandon in-flight work */
+  uint64_t resumed;          /* records kept from the output (--resume) */
   uv_signal_t sigint, sigterm;
 };
 
@@ -142,8 +144,11 @@ static void on_report(void *arg, const struct ms_obs *obs)
   char *line = ms_record_dump(rec, &len);
   json_decref(rec);
   if (!s->fatal && !write_all(s->out_fd, line, len)) {
-    fprintf(stderr, "mtasts-scan: cannot write the output: %s; stopping\n",
-            strerror(errno));
+    fprintf(stderr,
+            "mtasts-scan: cannot write the output (%s) after %llu records; "
+            "stopping (no record is lost silently: rerun, with --resume "
+            "when writing to a file)\n",
+            strerror(errno), (unsigned long long)s->done);
     s->fatal = true;
     s->stopping = true;
   }
@@ -211,14 +216,62 @@ static void pump(struct scan *s)
   maybe_shutdown(s);
 }
 
+/* The status of the run: done, rate, in flight, errors, ETA. The ETA is
+ * estimated from the share of the input file consumed (none for stdin). */
+struct run_status {
+  double elapsed, rate, eta; /* eta < 0: unknown */
+};
+
+static struct run_status run_status(const struct scan *s)
+{
+  struct run_status r = {0, 0, -1};
+  r.elapsed = (double)(uv_now(s->loop) - s->started_ms) / 1000.0;
+  r.rate = r.elapsed > 0 ? (double)s->done / r.elapsed : 0.0;
+  uint64_t consumed = 0, total = 0;
+  if (s->input)
+    ms_input_progress(s->input, &consumed, &total);
+  if (s->input_done)
+    r.eta = s->active > 0 && r.rate > 0 ? (double)s->active / r.rate : 0.0;
+  else if (total > 0 && consumed > 0 && r.elapsed > 0)
+    r.eta = r.elapsed * (double)(total - consumed) / (double)consumed;
+  return r;
+}
+
+static void write_status_file(const struct scan *s, bool finished)
+{
+  struct run_status r = run_status(s);
+  char tmp[4096];
+  snprintf(tmp, sizeof(tmp), "%s.tmp", s->cfg->status_file);
+  json_t *o = json_pack(
+      "{s:I, s:f, s:i, s:I, s:I, s:f, s:o, s:b, s:I}", "done",
+      (json_int_t)s->done, "rate_per_s", r.rate, "in_flight", s->active,
+      "errors", (json_int_t)s->by_status[MS_STATUS_ERROR], "resumed",
+      (json_int_t)s->resumed, "elapsed_s", r.elapsed, "eta_s",
+      r.eta >= 0 ? json_real(r.eta) : json_null(), "finished", finished,
+      "started_ms", (json_int_t)s->started_wall_ms);
+  /* Written whole to a temporary file and renamed, so a reader never sees
+   * half a status. */
+  if (o && json_dump_file(o, tmp, JSON_SORT_KEYS | JSON_COMPACT) == 0)
+    (void)rename(tmp, s->cfg->status_file);
+  json_decref(o);
+}
+
 static void on_progress(uv_timer_t *t)
 {
   struct scan *s = ms_container_of(t, struct scan, progress_timer);
-  double el = (double)(uv_now(s->loop) - s->started_ms) / 1000.0;
+  if (s->cfg->status_file)
+    write_status_file(s, false);
+  if (!s->progress)
+    return;
+  struct run_status r = run_status(s);
+  char eta[32] = "?";
+  if (r.eta >= 0)
+    snprintf(eta, sizeof(eta), "%.0f s", r.eta);
   fprintf(stderr,
-          "\rmtasts-scan: %llu done, %.0f/s, %d in flight, %llu error  ",
-          (unsigned long long)s->done, el > 0 ? (double)s->done / el : 0.0,
-          s->active, (unsigned long long)s->by_status[MS_STATUS_ERROR]);
+          "\rmtasts-scan: %llu done, %.0f/s, %d in flight, %llu errors, "
+          "ETA %s   ",
+          (unsigned long long)s->done, r.rate, s->active,
+          (unsigned long long)s->by_status[MS_STATUS_ERROR], eta);
 }
 
 static void close_cb(uv_handle_t *h)
@@ -245,30 +298,104 @@ static void maybe_shutdown(struct scan *s)
   s->dns = NULL;
   ms_https_free(s->https);
   s->https = NULL;
-  if (s->progress) {
-    uv_timer_stop(&s->progress_timer);
-    on_progress(&s->progress_timer);
+  uv_timer_stop(&s->progress_timer);
+  on_progress(&s->progress_timer);
+  if (s->progress)
     fputc('\n', stderr);
-  }
+  if (s->cfg->status_file)
+    write_status_file(s, true);
   uv_close((uv_handle_t *)&s->progress_timer, close_cb);
+  uv_close((uv_handle_t *)&s->grace_timer, close_cb);
   uv_close((uv_handle_t *)&s->sigint, close_cb);
   uv_close((uv_handle_t *)&s->sigterm, close_cb);
+}
+
+/* How long in-flight domains may still finish after SIGINT/SIGTERM. */
+static uint64_t grace_ms(const struct scan *s)
+{
+  return s->cfg->deadline_ms < 10000 ? (uint64_t)s->cfg->deadline_ms : 10000;
+}
+
+/* The grace period is over: the domains still in flight are abandoned.
+ * Their records are not written (every record in the output is whole), so
+ * a later --resume scans them again. */
+static void on_grace(uv_timer_t *t)
+{
+  struct scan *s = ms_container_of(t, struct scan, grace_timer);
+  fprintf(stderr,
+          "mtasts-scan: stopped: %llu domains written, %d in flight "
+          "abandoned (not written); run again with --resume to finish\n",
+          (unsigned long long)s->done, s->active);
+  _exit(3);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
 {
   struct scan *s = h->data;
   if (s->stopping) {
-    fprintf(stderr, "\nmtasts-scan: second signal, exiting now\n");
+    fprintf(stderr, "\nmtasts-scan: second signal: %llu domains written, "
+                    "exiting now\n",
+            (unsigned long long)s->done);
     _exit(3);
   }
   fprintf(stderr,
-          "\nmtasts-scan: %s: finishing the %d domains in flight (at most "
-          "%d s), then stopping\n",
+          "\nmtasts-scan: %s: no new domains; the %d in flight get %.1f s "
+          "to finish\n",
           signum == SIGINT ? "interrupted" : "terminated", s->active,
-          s->cfg->deadline_ms / 1000);
+          (double)grace_ms(s) / 1000.0);
   s->stopping = true;
+  uv_timer_start(&s->grace_timer, on_grace, grace_ms(s), 0);
   maybe_shutdown(s);
+}
+
+/* --resume: reads the existing output, marks its records done in the
+ * input, and cuts a torn last line (a run killed in the middle of a write
+ * on a full disk); returns the records kept, or -1 on error. */
+static long long load_resume(struct scan *s, const char *path)
+{
+  FILE *fp = fopen(path, "r+");
+  if (!fp)
+    return errno == ENOENT ? 0 : -1;
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  long long kept = 0;
+  off_t good_end = 0, pos = 0;
+  while ((n = getline(&line, &cap, fp)) > 0) {
+    pos += n;
+    if (line[n - 1] != '\n')
+      break; /* torn: no newline */
+    json_t *rec = json_loadb(line, (size_t)n, JSON_ALLOW_NUL, NULL);
+    const char *domain = json_string_value(json_object_get(rec, "domain"));
+    json_t *input = json_object_get(rec, "input");
+    bool rejected = false;
+    json_t *f;
+    size_t i;
+    json_array_foreach(json_object_get(rec, "findings"), i, f)
+    {
+      const char *code = json_string_value(json_object_get(f, "code"));
+      if (code && strcmp(code, "INPUT_INVALID_NAME") == 0)
+        rejected = true;
+    }
+    if (domain && rejected && json_is_string(input))
+      ms_input_mark_done(s->input, false, json_string_value(input),
+                         json_string_length(input));
+    else if (domain)
+      ms_input_mark_done(s->input, true, domain, strlen(domain));
+    if (domain)
+      kept++;
+    json_decref(rec);
+    good_end = pos;
+  }
+  free(line);
+  bool torn = pos != good_end;
+  fclose(fp);
+  if (torn && truncate(path, good_end) != 0)
+    return -1;
+  if (torn)
+    fprintf(stderr, "mtasts-scan: --resume: cut a torn last line from %s\n",
+            path);
+  return kept;
 }
 
 /* --summary: one JSON object with the run's counters. */
@@ -332,8 +459,28 @@ int ms_scan_run(const struct ms_config *cfg)
   if (uv_loop_init(s.loop) != 0)
     ms_fatal("cannot initialise the event loop");
 
+  if (ms_input_new(s.loop, cfg, on_input_ready, &s, &s.input, err,
+                   sizeof(err)) != MS_OK) {
+    fprintf(stderr, "mtasts-scan: %s\n", err);
+    rc = 2;
+    goto done;
+  }
+  if (cfg->resume) {
+    long long kept = load_resume(&s, cfg->output_file);
+    if (kept < 0) {
+      fprintf(stderr, "mtasts-scan: --resume: cannot read %s: %s\n",
+              cfg->output_file, strerror(errno));
+      rc = 2;
+      goto done;
+    }
+    s.resumed = (uint64_t)kept;
+    fprintf(stderr, "mtasts-scan: --resume: %lld records already in %s\n",
+            kept, cfg->output_file);
+  }
   if (cfg->output_file && strcmp(cfg->output_file, "-") != 0) {
-    s.out_fd = open(cfg->output_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+    s.out_fd = open(cfg->output_file,
+                    O_WRONLY | O_CREAT | O_CLOEXEC |
+                        (cfg->resume ? O_APPEND : O_TRUNC),
                     0644);
     if (s.out_fd < 0) {
       fprintf(stderr, "mtasts-scan: cannot open %s: %s\n", cfg->output_file,
@@ -342,12 +489,6 @@ int ms_scan_run(const struct ms_config *cfg)
       goto done;
     }
     s.own_out = true;
-  }
-  if (ms_input_new(s.loop, cfg, on_input_ready, &s, &s.input, err,
-                   sizeof(err)) != MS_OK) {
-    fprintf(stderr, "mtasts-scan: %s\n", err);
-    rc = 2;
-    goto done;
   }
   if (cfg->previous && ms_previous_load(cfg->previous, &s.previous, err,
                                        sizeof(err)) != MS_OK) {
@@ -420,7 +561,8 @@ int ms_scan_run(const struct ms_config *cfg)
   }
   s.progress = cfg->progress == 1 || (cfg->progress == -1 && isatty(2));
   uv_timer_init(s.loop, &s.progress_timer);
-  if (s.progress)
+  uv_timer_init(s.loop, &s.grace_timer);
+  if (s.progress || cfg->status_file)
     uv_timer_start(&s.progress_timer, on_progress, 1000, 1000);
   uv_signal_init(s.loop, &s.sigint);
   uv_signal_init(s.loop, &s.sigterm);
