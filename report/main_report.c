@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/optable.h"
 #include "report/report_agg.h"
 #include "report/report_db.h"
 #include "report/report_fmt.h"
@@ -38,15 +39,8 @@ enum {
   OPT_HELP_MAN,
 };
 
-struct opt {
-  const char *name; /* long name */
-  int val;          /* short letter or OPT_* */
-  int has_arg;      /* no_argument / required_argument */
-  const char *arg;  /* metavariable for help */
-  const char *help;
-};
 
-static const struct opt opts[] = {
+static const struct ms_opt opts[] = {
     {"previous", 'p', required_argument, "FILE",
      "results of the previous run (repeatable: its shards); enables new and "
      "fixed problems and status changes"},
@@ -103,39 +97,7 @@ static void usage(FILE *fp)
               "Summarises mtasts-scan results (several files: shards of one "
               "run, merged;\na domain seen twice keeps its later record).\n\n"
               "Options:\n");
-  for (size_t i = 0; i < N_OPTS; i++) {
-    char left[64];
-    const struct opt *o = &opts[i];
-    if (o->val < 256)
-      snprintf(left, sizeof(left), "-%c, --%s%s%s", o->val, o->name,
-               o->arg ? " " : "", o->arg ? o->arg : "");
-    else
-      snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
-               o->arg ? o->arg : "");
-    fprintf(fp, "  %-26s", left);
-    /* Wrap the help text at about 50 columns. */
-    const char *p = o->help;
-    int col = 0;
-    bool first = true;
-    while (*p) {
-      const char *sp = strchr(p, ' ');
-      size_t w = sp ? (size_t)(sp - p) : strlen(p);
-      if (!first && col + (int)w > 50) {
-        fprintf(fp, "\n  %-26s", "");
-        col = 0;
-      } else if (!first) {
-        fputc(' ', fp);
-        col++;
-      }
-      fprintf(fp, "%.*s", (int)w, p);
-      col += (int)w;
-      first = false;
-      p += w;
-      while (*p == ' ')
-        p++;
-    }
-    fputc('\n', fp);
-  }
+  ms_optable_help(fp, opts, N_OPTS);
   fprintf(fp, "\nExit status: 0 done; 1 --fail-on-new was met; 2 usage "
               "error; 3 an input could\nnot be read or an output not "
               "written.\n");
@@ -145,23 +107,7 @@ static void usage(FILE *fp)
  * '-' and '\\' are escaped so man renders them literally. */
 static void man_options(void)
 {
-  printf(".SH OPTIONS\n");
-  for (size_t i = 0; i < N_OPTS; i++) {
-    const struct opt *o = &opts[i];
-    printf(".TP\n");
-    if (o->val < 256)
-      printf("\\fB\\-%c\\fR, ", o->val);
-    printf("\\fB\\-\\-%s\\fR", o->name);
-    if (o->arg)
-      printf(" \\fI%s\\fR", o->arg);
-    printf("\n");
-    for (const char *p = o->help; *p; p++) {
-      if (*p == '-' || *p == '\\')
-        putchar('\\');
-      putchar(*p);
-    }
-    printf("\n");
-  }
+  ms_optable_man(stdout, opts, N_OPTS);
 }
 
 /* Appends s to a growable array of borrowed strings. */
@@ -178,23 +124,10 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 {
   struct option longopts[N_OPTS + 1];
   char shortopts[32];
-  size_t ns = 0;
   memset(c, 0, sizeof(*c));
   c->expiring_days = 14;
   c->now = (int64_t)time(NULL);
-  for (size_t i = 0; i < N_OPTS; i++) {
-    longopts[i].name = opts[i].name;
-    longopts[i].has_arg = opts[i].has_arg;
-    longopts[i].flag = NULL;
-    longopts[i].val = opts[i].val;
-    if (opts[i].val < 256 && ns + 3 < sizeof(shortopts)) {
-      shortopts[ns++] = (char)opts[i].val;
-      if (opts[i].has_arg)
-        shortopts[ns++] = ':';
-    }
-  }
-  memset(&longopts[N_OPTS], 0, sizeof(longopts[N_OPTS]));
-  shortopts[ns] = '\0';
+  ms_optable_getopt(opts, N_OPTS, longopts, shortopts, sizeof(shortopts));
   int ch;
   char *end;
   long v;

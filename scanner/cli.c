@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/optable.h"
 #include "core/findings.h"
 
 enum {
@@ -38,15 +39,8 @@ enum {
   OPT_RESUME,
 };
 
-struct opt {
-  const char *name; /* long name */
-  int val;          /* short letter or OPT_* */
-  int has_arg;      /* no_argument / required_argument */
-  const char *arg;  /* metavariable for help */
-  const char *help;
-};
 
-static const struct opt opts[] = {
+static const struct ms_opt opts[] = {
     {"file", 'f', required_argument, "FILE",
      "domains to scan, one per line; '-' reads stdin. Blank lines and '#' "
      "comments are skipped; surrounding whitespace, upper case and a "
@@ -124,39 +118,7 @@ static void usage(FILE *fp)
   fprintf(fp, "Usage: mtasts-scan [OPTIONS] [DOMAIN ...]\n"
               "Audits MTA-STS (RFC 8461) and TLS-RPT (RFC 8460) deployments; "
               "writes one JSON line per domain.\n\nOptions:\n");
-  for (size_t i = 0; i < N_OPTS; i++) {
-    char left[64];
-    const struct opt *o = &opts[i];
-    if (o->val < 256)
-      snprintf(left, sizeof(left), "-%c, --%s%s%s", o->val, o->name,
-               o->arg ? " " : "", o->arg ? o->arg : "");
-    else
-      snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
-               o->arg ? o->arg : "");
-    fprintf(fp, "  %-26s", left);
-    /* Wrap the help text at about 50 columns. */
-    const char *p = o->help;
-    int col = 0;
-    bool first = true;
-    while (*p) {
-      const char *sp = strchr(p, ' ');
-      size_t w = sp ? (size_t)(sp - p) : strlen(p);
-      if (!first && col + (int)w > 50) {
-        fprintf(fp, "\n  %-26s", "");
-        col = 0;
-      } else if (!first) {
-        fputc(' ', fp);
-        col++;
-      }
-      fprintf(fp, "%.*s", (int)w, p);
-      col += (int)w;
-      first = false;
-      p += w;
-      while (*p == ' ')
-        p++;
-    }
-    fputc('\n', fp);
-  }
+  ms_optable_help(fp, opts, N_OPTS);
   fprintf(fp,
           "\nExit status: 0 the scan ran to the end; 1 the scan ran and "
           "--fail-on was met;\n2 usage or configuration error (nothing "
@@ -165,29 +127,7 @@ static void usage(FILE *fp)
 
 static void man_options(void)
 {
-  printf(".SH OPTIONS\n");
-  for (size_t i = 0; i < N_OPTS; i++) {
-    const struct opt *o = &opts[i];
-    printf(".TP\n");
-    if (o->val < 256)
-      printf("\\fB\\-%c\\fR, ", o->val);
-    printf("\\fB\\-\\-");
-    for (const char *p = o->name; *p; p++) {
-      if (*p == '-')
-        putchar('\\');
-      putchar(*p);
-    }
-    printf("\\fR");
-    if (o->arg)
-      printf(" \\fI%s\\fR", o->arg);
-    printf("\n");
-    for (const char *p = o->help; *p; p++) {
-      if (*p == '-' || *p == '\\')
-        putchar('\\');
-      putchar(*p);
-    }
-    printf("\n");
-  }
+  ms_optable_man(stdout, opts, N_OPTS);
 }
 
 static void list_findings(void)
@@ -234,7 +174,6 @@ enum ms_cli_result ms_cli_parse(int argc, char **argv, struct ms_config *cfg)
 {
   struct option longopts[N_OPTS + 1];
   char shortopts[64];
-  size_t ns = 0;
   memset(cfg, 0, sizeof(*cfg));
   cfg->concurrency = 100;
   cfg->timeout_ms = 10000;
@@ -242,19 +181,7 @@ enum ms_cli_result ms_cli_parse(int argc, char **argv, struct ms_config *cfg)
   cfg->cert_warn_days = 14;
   cfg->progress = -1;
   cfg->smtp_port = 25;
-  for (size_t i = 0; i < N_OPTS; i++) {
-    longopts[i].name = opts[i].name;
-    longopts[i].has_arg = opts[i].has_arg;
-    longopts[i].flag = NULL;
-    longopts[i].val = opts[i].val;
-    if (opts[i].val < 256 && ns + 3 < sizeof(shortopts)) {
-      shortopts[ns++] = (char)opts[i].val;
-      if (opts[i].has_arg)
-        shortopts[ns++] = ':';
-    }
-  }
-  memset(&longopts[N_OPTS], 0, sizeof(longopts[N_OPTS]));
-  shortopts[ns] = '\0';
+  ms_optable_getopt(opts, N_OPTS, longopts, shortopts, sizeof(shortopts));
 
   opterr = 1;
   int c;
