@@ -128,6 +128,7 @@ static int parse_args(int argc, char **argv, struct cfg *c)
   c->expiring_days = 14;
   c->now = (int64_t)time(NULL);
   ms_optable_getopt(opts, N_OPTS, longopts, shortopts, sizeof(shortopts));
+  argv[0] = (char *)PROG; /* getopt's messages name the program */
   int ch;
   char *end;
   long v;

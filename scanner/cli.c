@@ -43,14 +43,14 @@ enum {
 static const struct ms_opt opts[] = {
     {"file", 'f', required_argument, "FILE",
      "domains to scan, one per line; '-' reads stdin. Blank lines and '#' "
-     "comments are skipped; surrounding whitespace, upper case and a "
+     "comments (also after a name) are skipped; surrounding whitespace, upper case and a "
      "trailing dot are normalised; IDN U-labels become A-labels; duplicates "
      "are scanned once"},
     {"output", 'o', required_argument, "FILE",
      "JSON Lines output, one record per domain (default: stdout)"},
     {"resolver", OPT_RESOLVER, required_argument, "LIST",
-     "DNS resolver(s), comma-separated HOST[:PORT] (IPv6 as [ADDR]:PORT); "
-     "default: the system's resolv.conf"},
+     "DNS resolver(s), comma-separated HOST[:PORT] where HOST is an IP "
+     "address (IPv6 as [ADDR]:PORT); default: the system's resolv.conf"},
     {"ca-file", OPT_CA_FILE, required_argument, "FILE",
      "PEM trust anchors for HTTPS (and SMTP) certificate checks; default: "
      "the system trust store"},
@@ -81,8 +81,9 @@ static const struct ms_opt opts[] = {
      "private or link-local addresses (off by default: SSRF guard; labs on "
      "loopback need it)"},
     {"summary", OPT_SUMMARY, required_argument, "FILE",
-     "write the run's counters (domains per status, DNS, HTTPS and SMTP "
-     "probes made and shared, wall time) as one JSON object to FILE"},
+     "write the run's counters (domains per status, input lines and "
+     "duplicates, DNS queries, SMTP probes made and shared, wall time) as "
+     "one JSON object to FILE"},
     {"status-file", OPT_STATUS_FILE, required_argument, "FILE",
      "rewrite FILE every second with the run's status as JSON (done, rate, "
      "in flight, errors, ETA) for dashboards"},
@@ -184,6 +185,7 @@ enum ms_cli_result ms_cli_parse(int argc, char **argv, struct ms_config *cfg)
   ms_optable_getopt(opts, N_OPTS, longopts, shortopts, sizeof(shortopts));
 
   opterr = 1;
+  argv[0] = (char *)"mtasts-scan"; /* getopt's messages name the program */
   int c;
   long v;
   bool ok = true;

@@ -141,6 +141,14 @@ ms_err_t ms_input_new(uv_loop_t *loop, const struct ms_config *cfg,
         free(in);
         return MS_EIO;
       }
+      struct stat dst;
+      if (fstat(in->fd, &dst) == 0 && S_ISDIR(dst.st_mode)) {
+        snprintf(errbuf, errlen, "%s is a directory, not a list of domains",
+                 cfg->input_file);
+        close(in->fd);
+        free(in);
+        return MS_EIO;
+      }
       in->own_fd = true;
     }
     struct stat st;
@@ -219,6 +227,15 @@ static bool make_item(struct ms_input *in, const char *p, size_t n,
     len--;
   if (len == 0 || s[0] == '#')
     return false;
+  /* A trailing comment ("example.org  # note") is a comment too. */
+  for (size_t i = 1; i < len; i++) {
+    if (s[i] == '#' && is_space((unsigned char)s[i - 1])) {
+      len = i;
+      while (len && is_space((unsigned char)s[len - 1]))
+        len--;
+      break;
+    }
+  }
   in->n_lines++;
   memset(item, 0, sizeof(*item));
   item->line = ms_xstrndup(p, n);

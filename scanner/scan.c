@@ -179,7 +179,16 @@ static void on_input_ready(void *arg)
 static void dry_run_item(struct scan *s, struct ms_input_item *it)
 {
   char buf[512];
-  int n = snprintf(buf, sizeof(buf), "%s\t%s\n",
+  /* The line as given (control bytes shown as '?'), the domain or "-",
+   * and "ok" or the reason. */
+  char shown[96];
+  size_t k = 0;
+  for (size_t i = 0; i < it->line_len && k + 1 < sizeof(shown); i++) {
+    unsigned char c = (unsigned char)it->line[i];
+    shown[k++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+  }
+  shown[k] = '\0';
+  int n = snprintf(buf, sizeof(buf), "%s\t%s\t%s\n", shown,
                    it->valid ? it->domain : "-",
                    it->valid ? "ok" : it->why);
   if (n > 0)

@@ -14,7 +14,7 @@ PKGS=(
   libuv1-dev libc-ares-dev libssl-dev libcurl4-openssl-dev libjansson-dev
   libcunit1-dev libidn2-dev
   nsd unbound nginx-light openssl python3 python3-jsonschema ca-certificates
-  postfix
+  postfix postfix-mta-sts-resolver
   time procps clang libclang-rt-14-dev
   prometheus chromium python3-prometheus-client
 )

@@ -22,6 +22,7 @@ Addresses (all loopback):
   127.10.1.1:443  nginx TLS, one server block per policy host (SNI)
   127.10.1.2:443  nginx plain HTTP on the HTTPS port (TLS handshake failure)
   127.10.1.3:443  nothing listens (connect failure)
+  127.10.1.10-13  hostile HTTPS policy hosts (peers/peers.py, port 443)
   127.10.3.0/24   addresses of MX hosts outside lab.test (corpus policies)
   127.10.6.1-12   postfix, port 25, one certificate per address (MTA above)
   127.10.6.100+   hostile SMTP peers (peers/peers.py); .199 refuses
@@ -81,6 +82,15 @@ PEERS = {
     "ehlo502": "127.10.6.106", "starttls454": "127.10.6.107",
     "tlsgarbage": "127.10.6.108", "tls10": "127.10.6.109",
 }
+# Hostile HTTPS policy hosts (peers.py, port 443): what nginx cannot do.
+HTTP_PEERS = {
+    "headers": "127.10.1.10",    # TLS, then response headers forever
+    "drip": "127.10.1.11",       # TLS, then the response one byte a second
+    "garbage": "127.10.1.12",    # no TLS: garbage bytes instead of a hello
+    "gigabyte": "127.10.1.13",   # TLS, a 1 GiB body from a generator, no
+                                 # Content-Length (read until close)
+}
+HTTPS_PORT = 443
 SMTP_REFUSED = "127.10.6.199"         # nothing listens on port 25
 SMTP_ADDRS = dict({k: v[0] for k, v in MTA.items()}, refused=SMTP_REFUSED,
                   **PEERS)
@@ -88,7 +98,8 @@ SMTP_ADDRS = dict({k: v[0] for k, v in MTA.items()}, refused=SMTP_REFUSED,
 SMTP_CERT = dict({k: v[1] for k, v in MTA.items() if v[1]}, tls10="mxpeer")
 MX_ADDR = MTA["valid"][0]              # default address of a lab MX host
 # Addresses a policy host gets for each "addr" kind of a scenario.
-HTTP_ADDRS = {"tls": TLS_ADDR, "plain": PLAIN_ADDR, "refused": DEAD_ADDR}
+HTTP_ADDRS = dict({"tls": TLS_ADDR, "plain": PLAIN_ADDR,
+                   "refused": DEAD_ADDR}, **HTTP_PEERS)
 CERT_KINDS = ("valid", "expired", "notyet", "wrongname", "selfsigned",
               "unknownca", "nointermediate", "expiring", "expired-wrongname")
 DEFAULT_POLICY = ("version: STSv1\nmode: enforce\nmx: mx1.{d}\n"
@@ -185,6 +196,27 @@ def pad_policy(head, total, d):
     return body
 
 
+def sts_generated(s):
+    """Extra _mta-sts TXT records a scenario asks for by size instead of
+    spelling them out: "sts_filler" {count, size} adds unrelated records
+    (an RRset too large for a 1232-byte UDP answer); "sts_long" {strings,
+    size} adds one valid record whose extension field fills that many
+    character-strings of that size (an oversized record)."""
+    out = []
+    fill = s.get("sts_filler")
+    if fill:
+        for i in range(fill["count"]):
+            head = "filler-%02d=" % i
+            out.append([head + "f" * (fill["size"] - len(head))])
+    long_ = s.get("sts_long")
+    if long_:
+        text = "v=STSv1; id=20240101; x-pad="
+        text += "p" * (long_["strings"] * long_["size"] - len(text))
+        out.append([text[i:i + long_["size"]]
+                    for i in range(0, len(text), long_["size"])])
+    return out
+
+
 def txt_rdata(strings):
     """One TXT RR's RDATA in zone-file syntax: each character-string quoted,
     with '"', '\\' and non-printable bytes escaped."""
@@ -240,7 +272,7 @@ class Lab:
             self.rr(sts_name, "CNAME", target + ".")
             names.add(sts_name)
             sts_name = target
-        for rec in sts or []:
+        for rec in (sts or []) + sts_generated(s):
             self.rr(sts_name, "TXT", rec if isinstance(rec, str)
                     else txt_rdata(rec))
         names.add(sts_name)
@@ -300,6 +332,11 @@ class Lab:
                 self.smtp_kind(s["id"], d, kinds[0])
         for name, target in s.get("cnames", {}).items():
             self.rr(fqdn(name, d), "CNAME", fqdn(target, d) + ".")
+            names.add(fqdn(name, d))
+        for name, recs in s.get("txt", {}).items():
+            for rec in recs:
+                self.rr(fqdn(name, d), "TXT", txt_rdata(rec))
+            names.add(fqdn(name, d))
 
         body = policy_bytes(s, d)
         http = dict(s.get("http", {}))
@@ -308,6 +345,10 @@ class Lab:
         if addr != "none":
             self.rr(host, "A", HTTP_ADDRS[addr])
             names.add(host)
+        if addr in HTTP_PEERS:
+            # A hostile peer serves it with the valid lab leaf (its name
+            # goes into the SANs), so only the peer's behaviour is wrong.
+            self.valid_sans.add(host)
         if addr == "tls" and s.get("_bulk"):
             # Generated domains: one nginx block and certificate for all.
             self.bulk.setdefault(s["_bulk"], {"body": body, "hosts": []})[
@@ -437,6 +478,10 @@ class Lab:
                 p = os.path.join(rd, "www", h["host"] + ".txt")
                 with open(p, "wb") as f:
                     f.write(h["body"])
+                    if h["http"].get("sparse_to"):
+                        # A huge file without the disk space or memory:
+                        # the rest is a hole (reads as NUL bytes).
+                        f.truncate(h["http"]["sparse_to"])
                 h["file"] = p
         for g, lines in self.lists.items():
             with open(os.path.join(rd, "lists", g + ".txt"), "w") as f:
@@ -569,8 +614,8 @@ remote-control:
             status = http.get("status", 200)
             if status in (301, 302, 307, 308):
                 loc.append("return %d %s" % (status, http.get(
-                    "location", "https://www.%s/.well-known/mta-sts.txt" %
-                    h["d"])))
+                    "location", "https://www.{d}/.well-known/mta-sts.txt"
+                ).replace("{d}", h["d"])))
             elif status != 200:
                 loc.append("return %d" % status)
             elif h["file"]:
@@ -690,7 +735,9 @@ append_dot_mydomain = no
         c = os.path.join(self.rd, "certs")
         conf = {"port": SMTP_PORT, "peers": PEERS,
                 "cert": os.path.join(c, "mxpeer.pem"),
-                "key": os.path.join(c, "leaf.key")}
+                "key": os.path.join(c, "leaf.key"),
+                "http_port": HTTPS_PORT, "http_peers": HTTP_PEERS,
+                "http_cert": os.path.join(c, "valid.chain.pem")}
         with open(os.path.join(self.rd, "peers.json"), "w") as f:
             json.dump(conf, f, indent=1)
 
@@ -998,7 +1045,8 @@ def wait_ready(deadline):
         "nginx": lambda: tcp_ok(TLS_ADDR, 443) and alive(
             read_pid(os.path.join(run_dir(), "nginx.pid"))),
         "postfix": lambda: all(smtp_greets(a) for a, _ in MTA.values()),
-        "peers": lambda: tcp_ok(PEERS["tls10"], SMTP_PORT) and alive(
+        "peers": lambda: tcp_ok(PEERS["tls10"], SMTP_PORT) and tcp_ok(
+            HTTP_PEERS["gigabyte"], HTTPS_PORT) and alive(
             read_pid(pid_file(run_dir(), "peers"))),
     }
     pending = dict(checks)

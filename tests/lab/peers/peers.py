@@ -24,6 +24,15 @@ Kinds (the probe's expected verdict in data/verdict.md terms):
   tlsgarbage   STARTTLS answered 220, then garbage, not TLS  -> TLS failed
   tls10        STARTTLS with TLS 1.0 only (SECLEVEL=0)       -> TLS version
 
+HTTPS policy-host kinds (port 443; the valid lab leaf, so only the peer's
+behaviour is wrong):
+  headers      response headers forever ("X-Filler-N: ..." lines)  -> timeout
+  drip         the whole response one byte a second               -> timeout
+  garbage      answers the ClientHello with garbage, not TLS      -> TLS failed
+  gigabyte     200, text/plain, a 1 GiB body from a generator (no
+               Content-Length, ends at close)                     -> too large
+The close line's sent=N tells how much the scanner actually read.
+
 Every peer bounds its own resource use: at most MAX_CONNS connections at
 once (more are closed at once), each closed after CONN_LIFETIME seconds,
 at most SEND_CAP bytes sent and READ_CAP bytes buffered per connection.
@@ -42,6 +51,7 @@ import warnings
 MAX_CONNS = 256          # connections at once, all peers together
 CONN_LIFETIME = 30.0     # seconds a connection may live
 SEND_CAP = 128 << 20     # bytes sent per connection
+HTTP_BODY = 1 << 30      # the gigabyte peer's body (generated, never held)
 READ_CAP = 16 << 10      # bytes buffered per connection (one command line)
 NAME = "lab.test"
 
@@ -58,7 +68,8 @@ class Peer:
     async def send(self, data):
         """Writes data (respecting SEND_CAP) and waits for the peer to
         take it, so an endless writer never buffers more than a socket."""
-        room = SEND_CAP - self.sent
+        room = (HTTP_BODY + (1 << 20) if self.kind == "gigabyte"
+                else SEND_CAP) - self.sent
         if room <= 0:
             raise ConnectionError("send cap")
         data = data[:room]
@@ -144,6 +155,52 @@ class Peer:
             await self.send(b"220 tls10.lab.test ESMTP\r\n")
             await self.dialog(self.ehlo_tls, self.start_tls)
 
+    async def http_request(self):
+        """Reads the request head (up to the blank line); False at EOF."""
+        while True:
+            ln = await self.line()
+            if ln == "":
+                return not self.r.at_eof()
+            # line() strips; the blank line ends the head.
+
+    async def run_http(self):
+        k = self.kind
+        if k == "garbage":
+            # Wait for the ClientHello, then answer with junk.
+            await self.r.read(512)
+            await self.send(b"\x17\x03\x03 this is not TLS at all\r\n" * 64)
+            await asyncio.sleep(2.0)
+            return
+        await self.http_request()
+        if k == "headers":
+            await self.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n")
+            n = 0
+            while True:
+                chunk = b"".join(b"X-Filler-%d: %s\r\n" % (n + i, b"h" * 40)
+                                 for i in range(64))
+                n += 64
+                await self.send(chunk)
+                await asyncio.sleep(0.01)
+        elif k == "drip":
+            body = (b"version: STSv1\nmode: enforce\nmx: mx1.x\n"
+                    b"max_age: 604800\n")
+            resp = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                    b"Content-Length: %d\r\n\r\n" % len(body)) + body
+            for b in resp:
+                await self.send(bytes([b]))
+                await asyncio.sleep(1.0)
+        elif k == "gigabyte":
+            await self.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                            b"Connection: close\r\n\r\n")
+            head = b"version: STSv1\nmode: enforce\nmx: mx1.x\nmax_age: 604800\n"
+            await self.send(head)
+            line = b"x-padding: " + b"p" * 52 + b"\n"
+            chunk = line * 256
+            left = HTTP_BODY - len(head)
+            while left > 0:
+                await self.send(chunk[:left])
+                left -= len(chunk)
+
     async def refuse_ehlo(self):
         await self.send(b"502 EHLO not implemented\r\n")
 
@@ -182,7 +239,7 @@ class Server:
             ctx.load_cert_chain(conf["cert"], conf["key"])
             self.tls_ctx = ctx
 
-    def handler(self, kind, addr):
+    def handler(self, kind, addr, http=False):
         async def handle(reader, writer):
             if self.active >= MAX_CONNS:
                 writer.transport.abort()
@@ -192,7 +249,8 @@ class Server:
             self.log.write("%.3f %s %s connect\n" % (t0, kind, addr))
             p = Peer(kind, addr, reader, writer, self.tls_ctx, self.log)
             try:
-                await asyncio.wait_for(p.run(), CONN_LIFETIME)
+                await asyncio.wait_for(p.run_http() if http else p.run(),
+                                       CONN_LIFETIME)
             except (OSError, ConnectionError, asyncio.TimeoutError,
                     ssl.SSLError, ValueError):
                 pass
@@ -211,6 +269,16 @@ class Server:
             servers.append(await asyncio.start_server(
                 self.handler(kind, addr), addr, port, limit=READ_CAP,
                 reuse_address=True, backlog=64))
+        if self.conf.get("http_peers"):
+            hctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            hctx.load_cert_chain(self.conf["http_cert"], self.conf["key"])
+            for kind, addr in sorted(self.conf["http_peers"].items()):
+                servers.append(await asyncio.start_server(
+                    self.handler(kind, addr, http=True), addr,
+                    self.conf.get("http_port", 443), limit=READ_CAP,
+                    ssl=None if kind == "garbage" else hctx,
+                    ssl_handshake_timeout=10, reuse_address=True,
+                    backlog=64))
         with open(os.path.join(self.rundir, "peers.pid"), "w") as f:
             f.write("%d\n" % os.getpid())
         stop = asyncio.Event()
