@@ -55,7 +55,12 @@ static const struct ms_opt opts[] = {
      "PEM trust anchors for HTTPS (and SMTP) certificate checks; default: "
      "the system trust store"},
     {"concurrency", 'j', required_argument, "N",
-     "domains in flight at once (default 100)"},
+     "domains in flight at once (default 200; capped so that two file "
+     "descriptors per domain fit under RLIMIT_NOFILE, which is raised to "
+     "its hard limit). Measured on 2 cores with a loopback lab: throughput "
+     "is flat from 50 to 400 (CPU-bound), memory grows about 0.1 MiB per "
+     "slot, and above ~500 c-ares' per-event timeout scan makes it slower; "
+     "200 leaves room for real network latency"},
     {"timeout", OPT_TIMEOUT, required_argument, "SECONDS",
      "limit for each network operation: a DNS lookup (all tries), a policy "
      "fetch (default 10)"},
@@ -176,7 +181,7 @@ enum ms_cli_result ms_cli_parse(int argc, char **argv, struct ms_config *cfg)
   struct option longopts[N_OPTS + 1];
   char shortopts[64];
   memset(cfg, 0, sizeof(*cfg));
-  cfg->concurrency = 100;
+  cfg->concurrency = 200;
   cfg->timeout_ms = 10000;
   cfg->deadline_ms = 0;
   cfg->cert_warn_days = 14;

@@ -20,7 +20,7 @@ struct ms_config {
   const char *output_file; /* -o FILE; NULL: stdout */
   const char *resolver;    /* --resolver LIST; NULL: /etc/resolv.conf */
   const char *ca_file;     /* --ca-file FILE; NULL: system trust store */
-  int concurrency;         /* -j N domains in flight; default 100 */
+  int concurrency;         /* -j N domains in flight; default 200 */
   int timeout_ms;          /* --timeout SECONDS per operation; 10 s */
   int deadline_ms;         /* --deadline SECONDS per domain; 4 x timeout */
   int cert_warn_days;      /* --cert-warn-days N; default 14 */

@@ -285,14 +285,19 @@ static bool make_item(struct ms_input *in, const char *p, size_t n,
     item->line = NULL;
     return false;
   }
+  /* A rejected line's record keeps its input only up to a NUL byte
+   * (obs->input is a C string), and --resume marks that text done: key on
+   * the same bytes, or a line with a NUL is scanned again on resume. */
   if (hset_has(&in->done, resume_key(item->valid, item->valid ? key : p,
-                                      item->valid ? keylen : n))) {
+                                      item->valid ? keylen : strnlen(p, n)))) {
     in->n_resumed++;
     free(item->line);
     item->line = NULL;
     return false;
   }
-  if (item->valid && !hset_add(&in->seen, mix(h))) {
+  /* Rejected lines are deduplicated too (on the trimmed line, in their
+   * own key space): one record per distinct input. */
+  if (!hset_add(&in->seen, item->valid ? mix(h) : mix(~h))) {
     in->n_dups++;
     free(item->line);
     item->line = NULL;
@@ -322,6 +327,10 @@ int ms_input_next(struct ms_input *in, struct ms_input_item *item)
     if (nl) {
       size_t n = (size_t)(nl - start);
       in->pos += n + 1;
+      /* CRLF files: the CR belongs to the line terminator, not to the
+       * line (the record's input member and the resume key). */
+      if (n > 0 && start[n - 1] == '\r')
+        n--;
       in->first = false;
       if (in->skipping) {
         in->skipping = false;

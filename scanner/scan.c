@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ struct scan {
   bool stopping;      /* SIGINT/SIGTERM: admit nothing new */
   bool shut;          /* engines freed */
   bool fatal;         /* output failed: stop */
+  int concurrency;    /* -j, capped by the descriptors (size_concurrency) */
   int active;         /* jobs admitted and not yet reported */
   int alive;          /* jobs not yet freed */
   uint64_t done;
@@ -200,7 +202,7 @@ static void dry_run_item(struct scan *s, struct ms_input_item *it)
 /* Admits domains while there is room. */
 static void pump(struct scan *s)
 {
-  while (!s->stopping && !s->input_done && s->active < s->cfg->concurrency) {
+  while (!s->stopping && !s->input_done && s->active < s->concurrency) {
     struct ms_input_item it;
     int r = ms_input_next(s->input, &it);
     if (r == 0)
@@ -444,13 +446,39 @@ static int write_summary(const struct scan *s, const char *path)
   return rc;
 }
 
-static void raise_nofile(void)
+/* Raises RLIMIT_NOFILE to the hard limit; returns the soft limit now in
+ * force (0 when unknown). */
+static uint64_t raise_nofile(void)
 {
   struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    (void)setrlimit(RLIMIT_NOFILE, &rl);
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return 0;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlim_t want = rl.rlim_max;
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+      (void)getrlimit(RLIMIT_NOFILE, &rl);
   }
+  return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
+}
+
+/* Admission control sized from the descriptors: a domain in flight holds
+ * at most one HTTPS socket and, through the shared probes, about one SMTP
+ * socket; c-ares, the input, the output and libuv need a few more. So -j
+ * is capped at (limit - NOFILE_SPARE) / 2, with a note when that bites. */
+#define NOFILE_SPARE 64
+static int size_concurrency(int wanted, uint64_t nofile)
+{
+  if (nofile == 0 || nofile == UINT64_MAX)
+    return wanted;
+  uint64_t room = nofile > 2 * NOFILE_SPARE ? (nofile - NOFILE_SPARE) / 2 : 32;
+  if ((uint64_t)wanted <= room)
+    return wanted;
+  fprintf(stderr,
+          "mtasts-scan: -j %d needs more file descriptors than the limit "
+          "(%llu) allows; using -j %llu\n",
+          wanted, (unsigned long long)nofile, (unsigned long long)room);
+  return (int)room;
 }
 
 int ms_scan_run(const struct ms_config *cfg)
@@ -462,7 +490,7 @@ int ms_scan_run(const struct ms_config *cfg)
   s.cfg = cfg;
   s.out_fd = STDOUT_FILENO;
   signal(SIGPIPE, SIG_IGN);
-  raise_nofile();
+  s.concurrency = size_concurrency(cfg->concurrency, raise_nofile());
 
   s.loop = ms_xmalloc(sizeof(*s.loop));
   if (uv_loop_init(s.loop) != 0)

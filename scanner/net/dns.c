@@ -62,6 +62,43 @@ struct qlist {
   size_t n;
 };
 
+/* The address cache: many domains share a few MX host names (a provider's
+ * MX pair serves thousands of domains), so A+AAAA answers are kept by name
+ * for the run, and a lookup of a name already in flight waits for it
+ * instead of asking again. Bounded (ACACHE_MAX answers, least recently
+ * used evicted); only final answers are kept (records, NODATA, NXDOMAIN),
+ * never timeouts or failures, which stay per lookup. */
+#define ACACHE_MAX     4096
+#define ACACHE_BUCKETS 8192 /* power of two */
+
+struct acache_waiter {
+  struct ms_obs_addrs *res;  /* the caller's */
+  ms_dns_done_cb cb;
+  void *arg;
+  struct ms_obs_addrs val;   /* a hit: its own copy, delivered later */
+  struct acache_waiter *next;
+};
+
+struct acache_entry {
+  struct ms_dns *dns;
+  char *name;
+  uint64_t hash;
+  bool done;                       /* val holds the answer */
+  struct ms_obs_addrs val;         /* owned (detail strings) */
+  struct acache_waiter *waiters;   /* while the lookup runs */
+  struct acache_entry *hnext;      /* bucket chain */
+  struct acache_entry *older, *newer; /* LRU list of done entries */
+};
+
+struct acache {
+  struct acache_entry *bucket[ACACHE_BUCKETS];
+  struct acache_entry *oldest, *newest;
+  size_t n_done;
+  struct acache_waiter *ready, *ready_tail; /* hits waiting for the timer */
+  uv_timer_t timer;                         /* delivers the hits */
+  unsigned long hits, joined;
+};
+
 /* One c-ares socket watched by libuv. */
 struct sock {
   uv_poll_t poll;
@@ -83,6 +120,7 @@ struct ms_dns {
   uint64_t last_refill;
   uint64_t budget_ms; /* timeout_ms * tries * servers */
   struct ms_dns_stats st;
+  struct acache cache; /* A+AAAA answers by name, shared by the run */
   int in_ares; /* depth of calls into c-ares */
   bool in_drain;
   bool free_pending; /* ms_dns_free called from inside c-ares */
@@ -157,6 +195,7 @@ struct follow {
 
 static void follow_submit(struct follow *f);
 static void dns_really_free(struct ms_dns *dns);
+static void acache_free(struct ms_dns *dns);
 /* Nothing readable: let c-ares handle its own timeouts and retries. */
 static void on_ares_timer(uv_timer_t *t);
 static void on_dl_timer(uv_timer_t *t);
@@ -639,8 +678,10 @@ ms_err_t ms_dns_new(uv_loop_t *loop, const struct ms_dns_config *cfg,
   uv_timer_init(loop, &dns->ares_timer);
   uv_timer_init(loop, &dns->pace_timer);
   uv_timer_init(loop, &dns->dl_timer);
+  uv_timer_init(loop, &dns->cache.timer);
   dns->ares_timer.data = dns->pace_timer.data = dns->dl_timer.data = dns;
-  dns->open_handles = 3;
+  dns->cache.timer.data = dns;
+  dns->open_handles = 4;
   *out = dns;
   return MS_OK;
 }
@@ -670,6 +711,8 @@ static void dns_really_free(struct ms_dns *dns)
   uv_close((uv_handle_t *)&dns->ares_timer, on_handle_closed);
   uv_close((uv_handle_t *)&dns->pace_timer, on_handle_closed);
   uv_close((uv_handle_t *)&dns->dl_timer, on_handle_closed);
+  acache_free(dns);
+  uv_close((uv_handle_t *)&dns->cache.timer, on_handle_closed);
 }
 
 void ms_dns_free(struct ms_dns *dns)
@@ -884,14 +927,11 @@ static void addrs_done(struct follow *f, const struct ms_dnsmsg *m)
   cb(arg);
 }
 
-ms_err_t ms_dns_lookup_addrs(struct ms_dns *dns, const char *name,
-                             struct ms_obs_addrs *res, ms_dns_done_cb cb,
-                             void *arg)
+/* Starts the two followers of one name (no cache). */
+static ms_err_t addrs_start(struct ms_dns *dns, const char *name,
+                            struct ms_obs_addrs *res, ms_dns_done_cb cb,
+                            void *arg)
 {
-  if (!usable(dns))
-    return dns ? MS_ECANCELED : MS_EINVAL;
-  if (!res || !cb)
-    return MS_EINVAL;
   struct addrs_lookup *l = ms_xcalloc(1, sizeof(*l));
   l->res = res;
   l->cb = cb;
@@ -908,6 +948,214 @@ ms_err_t ms_dns_lookup_addrs(struct ms_dns *dns, const char *name,
   }
   follow_start(dns, &l->faaaa, name, MS_DNS_T_AAAA, &res->aaaa, addrs_done);
   return MS_OK;
+}
+
+/* ---- the address cache (see struct acache) ------------------------- */
+
+static uint64_t name_hash(const char *s)
+{
+  uint64_t h = 1469598103934665603ULL; /* FNV-1a 64 */
+  for (; *s; s++) {
+    h ^= (unsigned char)*s;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+/* A deep copy (the detail strings are the copy's own). */
+static void addrs_copy(struct ms_obs_addrs *dst, const struct ms_obs_addrs *src)
+{
+  *dst = *src;
+  dst->a.detail = src->a.detail ? ms_xstrdup(src->a.detail) : NULL;
+  dst->aaaa.detail = src->aaaa.detail ? ms_xstrdup(src->aaaa.detail) : NULL;
+}
+
+/* Answers worth keeping for the run: what the zone says, not what the
+ * network did (a timeout or SERVFAIL may be gone on the next ask). */
+static bool outcome_final(enum ms_dns_outcome o)
+{
+  return o == MS_DNS_OK || o == MS_DNS_NODATA || o == MS_DNS_NXDOMAIN;
+}
+
+static struct acache_entry **acache_slot(struct acache *c, const char *name,
+                                         uint64_t h)
+{
+  struct acache_entry **pp = &c->bucket[h & (ACACHE_BUCKETS - 1)];
+  while (*pp && ((*pp)->hash != h || strcmp((*pp)->name, name) != 0))
+    pp = &(*pp)->hnext;
+  return pp;
+}
+
+static void lru_unlink(struct acache *c, struct acache_entry *e)
+{
+  if (e->older)
+    e->older->newer = e->newer;
+  else
+    c->oldest = e->newer;
+  if (e->newer)
+    e->newer->older = e->older;
+  else
+    c->newest = e->older;
+  e->older = e->newer = NULL;
+}
+
+static void lru_push(struct acache *c, struct acache_entry *e)
+{
+  e->newer = NULL;
+  e->older = c->newest;
+  if (c->newest)
+    c->newest->newer = e;
+  else
+    c->oldest = e;
+  c->newest = e;
+}
+
+/* Unlinks e from its bucket (and the LRU list when done) and frees it. */
+static void acache_drop(struct acache *c, struct acache_entry *e)
+{
+  struct acache_entry **pp = acache_slot(c, e->name, e->hash);
+  if (*pp == e)
+    *pp = e->hnext;
+  if (e->done) {
+    lru_unlink(c, e);
+    c->n_done--;
+  }
+  ms_obs_addrs_cleanup(&e->val);
+  free(e->name);
+  free(e);
+}
+
+/* Hands a result (moved) to one waiter and calls it back. */
+static void waiter_deliver(struct acache_waiter *w)
+{
+  ms_obs_addrs_cleanup(w->res);
+  *w->res = w->val;
+  ms_dns_done_cb cb = w->cb;
+  void *arg = w->arg;
+  free(w);
+  cb(arg);
+}
+
+/* The one lookup of a name finished: every waiter gets its own copy. The
+ * entry stays (as the newest, the oldest evicted beyond ACACHE_MAX) when
+ * the answer is final, else it goes, so the next ask of that name tries
+ * the network again. Everything is settled before the first callback:
+ * callbacks may start lookups that evict entries, even this one. */
+static void acache_done(void *arg)
+{
+  struct acache_entry *e = arg;
+  struct acache *c = &e->dns->cache;
+  struct acache_waiter *w = e->waiters, *next;
+  e->waiters = NULL;
+  for (struct acache_waiter *x = w; x; x = x->next)
+    addrs_copy(&x->val, &e->val);
+  if (outcome_final(e->val.a.outcome) && outcome_final(e->val.aaaa.outcome) &&
+      !e->dns->closing) {
+    e->done = true;
+    c->n_done++;
+    lru_push(c, e);
+    while (c->n_done > ACACHE_MAX)
+      acache_drop(c, c->oldest);
+  } else {
+    acache_drop(c, e);
+  }
+  for (; w; w = next) {
+    next = w->next;
+    waiter_deliver(w);
+  }
+}
+
+/* Delivers the cache hits queued since the last turn. */
+static void on_acache_timer(uv_timer_t *t)
+{
+  struct ms_dns *dns = t->data;
+  struct acache_waiter *w = dns->cache.ready, *next;
+  dns->cache.ready = dns->cache.ready_tail = NULL;
+  for (; w; w = next) {
+    next = w->next;
+    waiter_deliver(w);
+  }
+}
+
+static struct acache_waiter *waiter_new(struct ms_obs_addrs *res,
+                                        ms_dns_done_cb cb, void *arg)
+{
+  struct acache_waiter *w = ms_xcalloc(1, sizeof(*w));
+  w->res = res;
+  w->cb = cb;
+  w->arg = arg;
+  return w;
+}
+
+ms_err_t ms_dns_lookup_addrs(struct ms_dns *dns, const char *name,
+                             struct ms_obs_addrs *res, ms_dns_done_cb cb,
+                             void *arg)
+{
+  if (!usable(dns))
+    return dns ? MS_ECANCELED : MS_EINVAL;
+  if (!res || !cb || !name)
+    return MS_EINVAL;
+  struct acache *c = &dns->cache;
+  uint64_t h = name_hash(name);
+  struct acache_entry **pp = acache_slot(c, name, h), *e = *pp;
+  ms_obs_addrs_cleanup(res);
+  if (e && e->done) {
+    /* A hit: a copy now, the callback from the loop (a 0 ms timer). */
+    struct acache_waiter *w = waiter_new(res, cb, arg);
+    addrs_copy(&w->val, &e->val);
+    if (c->ready_tail)
+      c->ready_tail->next = w;
+    else
+      c->ready = w;
+    c->ready_tail = w;
+    lru_unlink(c, e);
+    lru_push(c, e);
+    c->hits++;
+    if (!uv_is_active((uv_handle_t *)&c->timer))
+      uv_timer_start(&c->timer, on_acache_timer, 0, 0);
+    return MS_OK;
+  }
+  if (e) {
+    /* Already asked: wait for that answer. */
+    struct acache_waiter *w = waiter_new(res, cb, arg);
+    w->next = e->waiters;
+    e->waiters = w;
+    c->joined++;
+    return MS_OK;
+  }
+  e = ms_xcalloc(1, sizeof(*e));
+  e->dns = dns;
+  e->name = ms_xstrdup(name);
+  e->hash = h;
+  ms_err_t err = addrs_start(dns, name, &e->val, acache_done, e);
+  if (err != MS_OK) {
+    free(e->name);
+    free(e);
+    return err;
+  }
+  e->waiters = waiter_new(res, cb, arg);
+  e->hnext = NULL;
+  *pp = e;
+  return MS_OK;
+}
+
+/* Teardown: the pending lookups were canceled (their waiters called back);
+ * queued hits are delivered, then every entry goes. */
+static void acache_free(struct ms_dns *dns)
+{
+  struct acache *c = &dns->cache;
+  on_acache_timer(&c->timer);
+  for (size_t i = 0; i < ACACHE_BUCKETS; i++) {
+    while (c->bucket[i]) {
+      struct acache_entry *e = c->bucket[i];
+      c->bucket[i] = e->hnext;
+      ms_obs_addrs_cleanup(&e->val);
+      free(e->name);
+      free(e);
+    }
+  }
+  c->oldest = c->newest = NULL;
+  c->n_done = 0;
 }
 
 /* ---- TLSA --------------------------------------------------------- */

@@ -656,6 +656,13 @@ ms_err_t ms_https_fetch(struct ms_https *h, const char *host,
   SETOPT(CURLOPT_ERRORBUFFER, req->errbuf);
   /* Addresses pinned: curl never resolves (style 3.9, SSRF guard). */
   SETOPT(CURLOPT_RESOLVE, req->resolve);
+  /* Each RESOLVE entry lands in the multi handle's shared DNS cache, which
+   * curl prunes by walking all of it: with the default 60 s a long run
+   * holds every policy host of the last minute (CPU and memory growing
+   * with the rate). 2 s keeps it small and still covers the moment the
+   * entry is used (the same turn it is loaded; the age is whole seconds,
+   * so 1 could expire it at a second boundary). */
+  SETOPT(CURLOPT_DNS_CACHE_TIMEOUT, 2L);
   SETOPT(CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
   SETOPT(CURLOPT_OPENSOCKETDATA, (void *)req);
   SETOPT(CURLOPT_PROTOCOLS_STR, "https");
