@@ -786,6 +786,8 @@ static void txt_done(struct follow *f, const struct ms_dnsmsg *m)
       continue;
     }
     /* One entry per RR, its strings already joined (RFC 8461 3.1). */
+    if (rr->txt_truncated)
+      res->records_truncated++; /* cut at the reader's cap */
     res->records[res->n_records] =
         ms_xstrndup(m->txtbuf + rr->txt_off, rr->txt_len);
     res->record_len[res->n_records++] = rr->txt_len;

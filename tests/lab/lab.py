@@ -22,7 +22,7 @@ Addresses (all loopback):
   127.10.1.1:443  nginx TLS, one server block per policy host (SNI)
   127.10.1.2:443  nginx plain HTTP on the HTTPS port (TLS handshake failure)
   127.10.1.3:443  nothing listens (connect failure)
-  127.10.1.10-13  hostile HTTPS policy hosts (peers/peers.py, port 443)
+  127.10.1.10-14  hostile HTTPS policy hosts (peers/peers.py, port 443)
   127.10.3.0/24   addresses of MX hosts outside lab.test (corpus policies)
   127.10.6.1-12   postfix, port 25, one certificate per address (MTA above)
   127.10.6.100+   hostile SMTP peers (peers/peers.py); .199 refuses
@@ -89,6 +89,7 @@ HTTP_PEERS = {
     "garbage": "127.10.1.12",    # no TLS: garbage bytes instead of a hello
     "gigabyte": "127.10.1.13",   # TLS, a 1 GiB body from a generator, no
                                  # Content-Length (read until close)
+    "headerflood": "127.10.1.14",  # TLS, headers forever, full speed
 }
 HTTPS_PORT = 443
 SMTP_REFUSED = "127.10.6.199"         # nothing listens on port 25
@@ -332,6 +333,10 @@ class Lab:
                 self.smtp_kind(s["id"], d, kinds[0])
         for name, target in s.get("cnames", {}).items():
             self.rr(fqdn(name, d), "CNAME", fqdn(target, d) + ".")
+            names.add(fqdn(name, d))
+        for name, addrs in s.get("aaaa", {}).items():
+            for a6 in addrs:
+                self.rr(fqdn(name, d), "AAAA", a6)
             names.add(fqdn(name, d))
         for name, recs in s.get("txt", {}).items():
             for rec in recs:

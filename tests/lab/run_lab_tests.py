@@ -167,6 +167,28 @@ def run_groups(scanner, rd, data, groups):
     return res
 
 
+def udp_tc(server, name, qtype=16):
+    """True/False: the TC bit of a UDP answer to a query with an EDNS OPT
+    of 1232 bytes; None on timeout."""
+    import socket
+    import struct
+    q = struct.pack(">HHHHHH", 0x4d53, 0x0100, 1, 0, 0, 1)
+    for label in name.rstrip(".").split("."):
+        q += bytes([len(label)]) + label.encode()
+    q += b"\0" + struct.pack(">HH", qtype, 1)
+    q += b"\0" + struct.pack(">HHIH", 41, 1232, 0, 0)      # OPT
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2.0)
+    try:
+        s.sendto(q, (server, 53))
+        r, _ = s.recvfrom(65535)
+        return bool(r[2] & 0x02)
+    except OSError:
+        return None
+    finally:
+        s.close()
+
+
 def vm_hwm_kib(pid):
     """Peak resident set of a running process (KiB), 0 when unknown."""
     try:
@@ -238,7 +260,7 @@ class LogMarks:
     scanner runs (offsets taken before, text read after)."""
 
     FILES = {"maillog": os.path.join("postfix", "maillog"),
-             "peers": "peers.log"}
+             "peers": "peers.log", "nginx": "nginx-access.log"}
 
     def __init__(self, rd):
         self.rd = rd
@@ -270,6 +292,16 @@ class LogMarks:
         return sum(1 for ln in self.text["maillog"].splitlines()
                    if tag in ln and ": connect from " in ln)
 
+    def peer_sent(self, kind):
+        """Bytes sent per closed connection of one peer kind."""
+        out = []
+        for ln in self.text["peers"].splitlines():
+            f = ln.split()
+            if len(f) >= 5 and f[1] == kind and f[3] == "close" and \
+                    f[4].startswith("sent="):
+                out.append(int(f[4][5:]))
+        return out
+
     def mail_commands(self):
         """The probe must never send MAIL, RCPT or DATA."""
         out = []
@@ -292,9 +324,50 @@ def is_sanitized(scanner):
         return False
 
 
-def group_checks(g, chk, recs, rss_kib, sanitizer, logs, rd, errtext):
+def group_checks(g, chk, recs, rss_kib, sanitizer, logs, rd, errtext,
+                 all_rss=None):
     """The group-level checks of scenarios.json "checks"."""
     out = []
+    over = chk.get("rss_over")
+    if over and all_rss is not None:
+        # Peak RSS relative to a normal run with the same arguments (issue
+        # 6: hostile peers may not raise it by more than a few MiB).
+        base = all_rss.get(over["group"], 0)
+        print("group %s: peak RSS %.1f MiB, baseline group %s %.1f MiB" %
+              (g, rss_kib / 1024.0, over["group"], base / 1024.0))
+        # ASan's quarantine and shadow memory inflate a sanitizer build.
+        mib = over.get("mib_sanitizer", over["mib"]) if sanitizer \
+            else over["mib"]
+        if base <= 0 or rss_kib - base > mib * 1024:
+            out.append("group %s: peak RSS %.1f MiB is more than %d MiB above"
+                       " group %s (%.1f MiB)" % (g, rss_kib / 1024.0,
+                                                 mib, over["group"],
+                                                 base / 1024.0))
+    for needle in chk.get("nginx_log_absent", []):
+        # A request the scanner must never make (e.g. a redirect target).
+        hits = [ln for ln in logs.text.get("nginx", "").splitlines()
+                if needle in ln]
+        if hits:
+            out.append("group %s: nginx saw a request with %r: %s" %
+                       (g, needle, hits[0].strip()))
+    for server, name in chk.get("udp_truncated", []):
+        # The scenario really needs the TCP retry: over UDP (EDNS 1232) the
+        # answer comes back truncated.
+        tc = udp_tc(server, name)
+        print("group %s: UDP answer for %s from %s: TC=%s" %
+              (g, name, server, tc))
+        if tc is not True:
+            out.append("group %s: the UDP answer for %s from %s is not "
+                       "truncated (TC=%s): TCP fallback untested" %
+                       (g, name, server, tc))
+    for kind, cap in sorted(chk.get("peer_sent_max", {}).items()):
+        # How much a peer wrote before the scanner hung up on it.
+        sent = logs.peer_sent(kind)
+        print("group %s: peer %s: %d connection(s), sent %s bytes" %
+              (g, kind, len(sent), sent))
+        if not sent or max(sent) > cap:
+            out.append("group %s: peer %s sent %s bytes (bound %d; the "
+                       "scanner must stop reading)" % (g, kind, sent, cap))
     lim = chk.get("max_duration_ms")
     if lim is not None:
         slow = [(r.get("domain"), r.get("duration_ms")) for r in recs
@@ -415,7 +488,8 @@ def main(argv):
             chk = data.get("checks", {}).get(g)
             if chk and recs is not None:
                 failed += group_checks(g, chk, recs, rss_kib, sanitizer,
-                                       logs, rd, errtext)
+                                       logs, rd, errtext,
+                                       {k: v[4] for k, v in res.items()})
             if rc != 0 or "ERROR: AddressSanitizer" in errtext \
                     or "runtime error:" in errtext:
                 tail = "\n    ".join(errtext.strip().splitlines()[-15:])

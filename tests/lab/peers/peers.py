@@ -26,7 +26,8 @@ Kinds (the probe's expected verdict in data/verdict.md terms):
 
 HTTPS policy-host kinds (port 443; the valid lab leaf, so only the peer's
 behaviour is wrong):
-  headers      response headers forever ("X-Filler-N: ..." lines)  -> timeout
+  headers      response headers forever, one line per 50 ms       -> timeout
+  headerflood  response headers forever, as fast as read     -> curl's 300 KiB cap
   drip         the whole response one byte a second               -> timeout
   garbage      answers the ClientHello with garbage, not TLS      -> TLS failed
   gigabyte     200, text/plain, a 1 GiB body from a generator (no
@@ -73,9 +74,15 @@ class Peer:
         if room <= 0:
             raise ConnectionError("send cap")
         data = data[:room]
+        if self.w.transport.is_closing():
+            # asyncio's TLS transport drops writes after the client hung up
+            # instead of failing: stop, so sent= is what the client got.
+            raise ConnectionError("client closed")
         self.w.write(data)
         self.sent += len(data)
         await self.w.drain()
+        # drain() need not suspend; yield so a client's close is noticed.
+        await asyncio.sleep(0)
 
     async def line(self):
         """One command line from the client ('' at EOF)."""
@@ -156,34 +163,43 @@ class Peer:
             await self.dialog(self.ehlo_tls, self.start_tls)
 
     async def http_request(self):
-        """Reads the request head (up to the blank line); False at EOF."""
+        """Reads the request head (up to the blank line); returns the
+        scenario domain from the Host header (mta-sts.<d>), or "x"."""
+        host = "mta-sts.x"
         while True:
-            ln = await self.line()
+            ln = await self.line()     # stripped: "" is the blank line
             if ln == "":
-                return not self.r.at_eof()
-            # line() strips; the blank line ends the head.
+                return host[len("mta-sts."):] or "x"
+            if ln.lower().startswith("host:"):
+                host = ln[5:].strip().split(":")[0]
 
     async def run_http(self):
         k = self.kind
         if k == "garbage":
             # Wait for the ClientHello, then answer with junk.
             await self.r.read(512)
-            await self.send(b"\x17\x03\x03 this is not TLS at all\r\n" * 64)
+            # Not a TLS record header (0x99 is no content type), so the
+            # client's parser fails at once instead of waiting for a record.
+            await self.send(b"\x99\x99 this is not TLS at all\r\n" * 64)
             await asyncio.sleep(2.0)
             return
-        await self.http_request()
-        if k == "headers":
+        d = (await self.http_request()).encode("latin-1")
+        if k in ("headers", "headerflood"):
+            # headers: one header line every 50 ms, never the blank line;
+            # headerflood: as fast as the client reads.
             await self.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n")
             n = 0
+            per = 1 if k == "headers" else 64
             while True:
                 chunk = b"".join(b"X-Filler-%d: %s\r\n" % (n + i, b"h" * 40)
-                                 for i in range(64))
-                n += 64
+                                 for i in range(per))
+                n += per
                 await self.send(chunk)
-                await asyncio.sleep(0.01)
+                if k == "headers":
+                    await asyncio.sleep(0.05)
         elif k == "drip":
-            body = (b"version: STSv1\nmode: enforce\nmx: mx1.x\n"
-                    b"max_age: 604800\n")
+            body = (b"version: STSv1\nmode: enforce\nmx: mx1.%s\n"
+                    b"max_age: 604800\n" % d)
             resp = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
                     b"Content-Length: %d\r\n\r\n" % len(body)) + body
             for b in resp:
@@ -192,7 +208,8 @@ class Peer:
         elif k == "gigabyte":
             await self.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
                             b"Connection: close\r\n\r\n")
-            head = b"version: STSv1\nmode: enforce\nmx: mx1.x\nmax_age: 604800\n"
+            head = (b"version: STSv1\nmode: enforce\nmx: mx1.%s\n"
+                    b"max_age: 604800\n" % d)
             await self.send(head)
             line = b"x-padding: " + b"p" * 52 + b"\n"
             chunk = line * 256
@@ -273,12 +290,12 @@ class Server:
             hctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             hctx.load_cert_chain(self.conf["http_cert"], self.conf["key"])
             for kind, addr in sorted(self.conf["http_peers"].items()):
+                tls = {} if kind == "garbage" else {
+                    "ssl": hctx, "ssl_handshake_timeout": 10}
                 servers.append(await asyncio.start_server(
                     self.handler(kind, addr, http=True), addr,
                     self.conf.get("http_port", 443), limit=READ_CAP,
-                    ssl=None if kind == "garbage" else hctx,
-                    ssl_handshake_timeout=10, reuse_address=True,
-                    backlog=64))
+                    reuse_address=True, backlog=64, **tls))
         with open(os.path.join(self.rundir, "peers.pid"), "w") as f:
             f.write("%d\n" % os.getpid())
         stop = asyncio.Event()
