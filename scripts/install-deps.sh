@@ -17,6 +17,7 @@ PKGS=(
   postfix postfix-mta-sts-resolver
   time procps clang libclang-rt-14-dev
   prometheus chromium python3-prometheus-client
+  iproute2 strace python3-cryptography
 )
 
 missing=()
