@@ -8,6 +8,8 @@
 
 #include "unit.h"
 
+#include "core/findings.h"
+
 #include "suites.inc"
 
 const char *ms_test_corpus_dir(void)
@@ -51,6 +53,54 @@ char *ms_test_read_file(const char *path, size_t *len)
   buf[n] = '\0';
   *len = n;
   return buf;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void ms_test_sort_words(const char *src, char *dst, size_t cap)
+{
+  char tmp[1024];
+  const char *w[128];
+  size_t n = 0, o = 0;
+  snprintf(tmp, sizeof(tmp), "%s", src);
+  for (char *p = tmp; *p && n < 128;) {
+    while (*p == ' ')
+      *p++ = '\0';
+    if (!*p)
+      break;
+    w[n++] = p;
+    while (*p && *p != ' ')
+      p++;
+  }
+  qsort(w, n, sizeof(w[0]), cmp_str);
+  dst[0] = '\0';
+  for (size_t i = 0; i < n && o + 1 < cap; i++) {
+    int k = snprintf(dst + o, cap - o, "%s%s", i ? " " : "", w[i]);
+    if (k < 0)
+      break;
+    o += (size_t)k;
+  }
+}
+
+void ms_test_codes(const struct ms_findings *f, const char *strip, char *dst,
+                   size_t cap)
+{
+  char all[1024];
+  size_t o = 0, sl = strip ? strlen(strip) : 0;
+  all[0] = '\0';
+  for (size_t i = 0; i < f->n && o + 1 < sizeof(all); i++) {
+    const char *c = ms_finding_info(f->item[i].code)->code;
+    if (sl && strncmp(c, strip, sl) == 0)
+      c += sl;
+    int k = snprintf(all + o, sizeof(all) - o, "%s ", c);
+    if (k < 0)
+      break;
+    o += (size_t)k;
+  }
+  ms_test_sort_words(all, dst, cap);
 }
 
 int main(int argc, char **argv)

@@ -12,54 +12,9 @@
 #define B(s)      s, sizeof(s) - 1
 #define WORDS_MAX 128
 
-/* Sorts the space-separated words of src into dst (cap bytes). */
-static int cmp_str(const void *a, const void *b)
-{
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static void sort_words(const char *src, char *dst, size_t cap)
-{
-  char tmp[1024];
-  const char *w[WORDS_MAX];
-  size_t n = 0, o = 0;
-  snprintf(tmp, sizeof(tmp), "%s", src);
-  for (char *p = tmp; *p && n < WORDS_MAX;) {
-    while (*p == ' ')
-      *p++ = '\0';
-    if (!*p)
-      break;
-    w[n++] = p;
-    while (*p && *p != ' ')
-      p++;
-  }
-  qsort(w, n, sizeof(w[0]), cmp_str);
-  dst[0] = '\0';
-  for (size_t i = 0; i < n && o + 1 < cap; i++) {
-    int k = snprintf(dst + o, cap - o, "%s%s", i ? " " : "", w[i]);
-    if (k < 0)
-      break;
-    o += (size_t)k;
-  }
-}
-
-/* The codes of f as sorted words, "POLICY_" stripped. */
-static void codes_of(const struct ms_findings *f, char *dst, size_t cap)
-{
-  char all[1024];
-  size_t o = 0;
-  all[0] = '\0';
-  for (size_t i = 0; i < f->n && o + 1 < sizeof(all); i++) {
-    const char *c = ms_finding_info(f->item[i].code)->code;
-    if (strncmp(c, "POLICY_", 7) == 0)
-      c += 7;
-    int k = snprintf(all + o, sizeof(all) - o, "%s ", c);
-    if (k < 0)
-      break;
-    o += (size_t)k;
-  }
-  sort_words(all, dst, cap);
-}
+/* Shared with the other suites (tests/unit/main.c). */
+#define sort_words(src, dst, cap) ms_test_sort_words(src, dst, cap)
+#define codes_of(f, dst, cap)     ms_test_codes(f, "POLICY_", dst, cap)
 
 /* Parses len bytes from an exactly-sized heap copy (no NUL after it). */
 static void parse_exact(const char *body, size_t len, struct ms_policy *p,

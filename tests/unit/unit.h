@@ -15,6 +15,14 @@ const char *ms_test_corpus_dir(void);
 /* Reads a whole file into a new buffer (caller frees); NULL on error. */
 char *ms_test_read_file(const char *path, size_t *len);
 
+struct ms_findings;
+/* Sorts the space-separated words of src into dst (cap bytes). */
+void ms_test_sort_words(const char *src, char *dst, size_t cap);
+/* The codes of f as sorted space-separated words, strip (e.g. "POLICY_")
+ * removed from the front of each code when given. */
+void ms_test_codes(const struct ms_findings *f, const char *strip, char *dst,
+                   size_t cap);
+
 /* Assert with the failing table row printed. */
 #define MS_CHECK_ROW(cond, row_fmt, ...)                                     \
   do {                                                                       \
