@@ -229,8 +229,6 @@ static void sts_parse(struct ms_slice r, size_t pfx, bool space,
 void ms_sts_txt_eval(const struct ms_slice *records, size_t n,
                      struct ms_sts_txt *out, struct ms_findings *f)
 {
-  size_t ncand = 0, first = 0, second = 0, pfx = 0, mention = n;
-  bool space = false;
   char q[QBUF];
 
   /* Outputs start as "no record"; id is an empty slice, never NULL. */
@@ -242,22 +240,11 @@ void ms_sts_txt_eval(const struct ms_slice *records, size_t n,
 
   /* One pass: the first two candidates (for the MULTIPLE detail) and
    * the first record that mentions v=STS in any case (for MALFORMED). */
-  for (size_t i = 0; i < n; i++) {
-    bool sp;
-    size_t len = sts_candidate(records[i], &sp);
-    if (len) {
-      if (ncand == 0) {
-        first = i;
-        pfx = len;
-        space = sp;
-      } else if (ncand == 1) {
-        second = i;
-      }
-      ncand++;
-    } else if (mention == n && ms_slice_contains_nocase(records[i], "v=STS")) {
-      mention = i;
-    }
-  }
+  struct ms_txtrec_pick pk;
+  ms_txtrec_pick(records, n, sts_candidate, "v=STS", &pk);
+  size_t ncand = pk.n_cand, first = pk.first, second = pk.second;
+  size_t pfx = pk.prefix_len, mention = pk.mention;
+  bool space = pk.space;
 
   if (ncand == 0 && mention == n) {
     ms_findings_add(f, MS_F_STS_RECORD_MISSING, MS_SEV_DEFAULT, NULL, NULL);

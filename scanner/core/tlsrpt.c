@@ -24,10 +24,11 @@
 /* Length of "v=TLSRPTv1" *WSP (";" / end) at the start of r, or 0. The
  * bare version counts as a candidate: its missing rua is then reported
  * (RFC 8460 needs at least one field, and rua is the required one). */
-static size_t tlsrpt_candidate(struct ms_slice r)
+static size_t tlsrpt_candidate(struct ms_slice r, bool *space)
 {
   size_t i = PREFIX_LEN;
 
+  *space = false; /* TLS-RPT has no prefix-space rule: WSP goes to the cursor */
   if (!ms_slice_starts_with(r, PREFIX))
     return 0;
   while (i < r.len && ms_ascii_is_wsp((unsigned char)r.ptr[i]))
@@ -401,7 +402,6 @@ static bool tlsrpt_parse(struct ms_slice r, size_t pfx, struct ms_tlsrpt *out,
 void ms_tlsrpt_eval(const struct ms_slice *records, size_t n, bool mode_testing,
                     struct ms_tlsrpt *out, struct ms_findings *f)
 {
-  size_t ncand = 0, first = 0, second = 0, pfx = 0, mention = n;
   char q[QBUF];
 
   /* Outputs start as "no record". */
@@ -410,20 +410,10 @@ void ms_tlsrpt_eval(const struct ms_slice *records, size_t n, bool mode_testing,
   out->n_rua = 0;
   out->valid = false;
 
-  for (size_t i = 0; i < n; i++) {
-    size_t len = tlsrpt_candidate(records[i]);
-    if (len) {
-      if (ncand == 0) {
-        first = i;
-        pfx = len;
-      } else if (ncand == 1) {
-        second = i;
-      }
-      ncand++;
-    } else if (mention == n && ms_slice_contains_nocase(records[i], "TLSRPT")) {
-      mention = i;
-    }
-  }
+  struct ms_txtrec_pick pk;
+  ms_txtrec_pick(records, n, tlsrpt_candidate, "TLSRPT", &pk);
+  size_t ncand = pk.n_cand, first = pk.first, second = pk.second;
+  size_t pfx = pk.prefix_len, mention = pk.mention;
   if (ncand == 0 && mention == n) {
     /* Reports matter most while the policy is in testing mode. */
     ms_findings_add(f, MS_F_TLSRPT_MISSING,

@@ -137,3 +137,27 @@ void ms_txtrec_problem(struct ms_txtrec_problems *p, const char *fmt, ...)
   vsnprintf(p->text + used, sizeof(p->text) - used, fmt, ap);
   va_end(ap);
 }
+
+void ms_txtrec_pick(const struct ms_slice *records, size_t n,
+                    ms_txtrec_candidate_fn candidate, const char *needle,
+                    struct ms_txtrec_pick *out)
+{
+  *out = (struct ms_txtrec_pick){.mention = n};
+  for (size_t i = 0; i < n; i++) {
+    bool sp = false;
+    size_t len = candidate(records[i], &sp);
+    if (len) {
+      if (out->n_cand == 0) {
+        out->first = i;
+        out->prefix_len = len;
+        out->space = sp;
+      } else if (out->n_cand == 1) {
+        out->second = i;
+      }
+      out->n_cand++;
+    } else if (out->mention == n &&
+               ms_slice_contains_nocase(records[i], needle)) {
+      out->mention = i;
+    }
+  }
+}

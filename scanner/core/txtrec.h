@@ -57,4 +57,25 @@ void ms_txtrec_problems_init(struct ms_txtrec_problems *p);
 void ms_txtrec_problem(struct ms_txtrec_problems *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Length of the version prefix (through its ';') when r is a candidate,
+ * else 0; *space tells whether WSP came before the ';'. */
+typedef size_t (*ms_txtrec_candidate_fn)(struct ms_slice r, bool *space);
+
+/* What one pass over an RRset found (RFC 8461 3.1 / RFC 8460 3: records
+ * that are not candidates are discarded; exactly one must remain). */
+struct ms_txtrec_pick {
+  size_t n_cand;     /* candidates */
+  size_t first;      /* index of the first candidate (n_cand >= 1) */
+  size_t second;     /* index of the second one (n_cand >= 2) */
+  size_t prefix_len; /* the first candidate's prefix length */
+  bool space;        /* WSP before the first candidate's ';' */
+  size_t mention;    /* first non-candidate containing the needle (any
+                        case), or n when none */
+};
+
+/* Scans n records once with the grammar's candidate test. */
+void ms_txtrec_pick(const struct ms_slice *records, size_t n,
+                    ms_txtrec_candidate_fn candidate, const char *needle,
+                    struct ms_txtrec_pick *out);
+
 #endif
