@@ -303,7 +303,7 @@ static void job_enter(struct ms_job *job, enum job_state next)
   if (prev == next)
     return;
   job->state = next;
-  if (getenv("MS_TRACE"))
+  if (job->env->trace)
     fprintf(stderr, "trace: %s: %s -> %s\n",
             job->obs.domain[0] ? job->obs.domain : "(invalid)",
             state_names[prev], state_names[next]);

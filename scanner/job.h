@@ -37,6 +37,7 @@ struct ms_job_env {
   ms_job_report_cb report;
   ms_job_gone_cb gone;
   void *arg;
+  bool trace; /* MS_TRACE set: log every state change on stderr */
 };
 
 /* Starts scanning item (taken: its line is owned by the job from now on).

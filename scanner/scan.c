@@ -589,6 +589,7 @@ int ms_scan_run(const struct ms_config *cfg)
       .report = on_report,
       .gone = on_gone,
       .arg = &s,
+      .trace = getenv("MS_TRACE") && *getenv("MS_TRACE"),
   };
   s.started_ms = uv_now(s.loop);
   {
