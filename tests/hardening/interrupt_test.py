@@ -8,7 +8,7 @@
    domains) is killed with SIGKILL after a random delay, resumed with
    --resume and killed again, several times, then resumed to the end. The
    output must hold exactly one schema-valid record per distinct input:
-   no duplicate, none missing, no torn line.
+   no duplicate, none missing, no torn line after the final run.
 2. SIGINT: exit status 3 within the grace period (min(deadline, 10 s)) plus
    slack, every line whole, and stderr says how far it got ("N domains").
 3. Output errors: -o /dev/full -> exit 3 and a clear message; stdout into a
@@ -130,9 +130,9 @@ def sigkill_resume(t, scanner, tmp, rd, rng):
         p.wait()
         p.stderr.close()
         if i == 1 and os.path.exists(out):
-            # A write cut short by a crash (the scanner writes one record
-            # per write(2), so SIGKILL rarely leaves one): --resume must
-            # cut this torn line and scan its domain again.
+            # A write cut short by a crash (one record per write(2), but
+            # SIGKILL can still cut a long one): --resume must cut this
+            # torn line and scan its domain again.
             with open(out, "ab") as f:
                 f.write(b'{"domain":"torn.example","status":"va')
         size = os.path.getsize(out) if os.path.exists(out) else 0
@@ -141,8 +141,13 @@ def sigkill_resume(t, scanner, tmp, rd, rng):
                (i + 1, delay, len(recs), torn))
         t.check(bad == 0, "run %d: %d broken line(s) before the end" %
                 (i + 1, bad))
-        t.check(not torn or i == 1, "run %d: the scanner left a torn line"
-                % (i + 1))
+        # SIGKILL can cut even a single write(2) short (the kernel checks
+        # for a fatal signal between the pages it copies), so a torn last
+        # line is possible after a kill; what matters is that --resume
+        # repairs it, which the final checks below assert.
+        if torn and i != 1:
+            t.note("run %d: SIGKILL left a torn last line (repaired by "
+                   "--resume)" % (i + 1))
     p = subprocess.run(base + ["--resume"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE, timeout=300)
     t.check(p.returncode == 0, "final --resume run exited %d: %s" %
