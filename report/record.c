@@ -642,20 +642,43 @@ json_t *ms_record_build(const struct ms_obs *obs, const struct ms_verdict *v)
   return rec;
 }
 
-/* json_dumpb twice (size, then bytes) so the line and its newline are
- * one buffer from our allocator, written with a single write(). */
+/* One serialisation pass into a growing buffer (json_dumpb would need
+ * two: one for the size, one for the bytes), so the line and its newline
+ * are one buffer from our allocator, written with a single write(). */
+struct dump_buf {
+  char *p;
+  size_t len, cap;
+};
+
+static int dump_cb(const char *s, size_t n, void *arg)
+{
+  struct dump_buf *b = arg;
+  if (n + 2 > b->cap - b->len) {
+    size_t cap = b->cap;
+    while (n + 2 > cap - b->len)
+      cap *= 2;
+    b->p = ms_xrealloc(b->p, cap);
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  return 0;
+}
+
 char *ms_record_dump(const json_t *rec, size_t *len)
 {
-  const size_t flags = JSON_SORT_KEYS | JSON_COMPACT;
-  size_t n = json_dumpb(rec, NULL, 0, flags);
-  if (n == 0)
-    return NULL; /* rec is NULL (or not encodable) */
-  char *buf = ms_xmalloc(n + 2);
-  if (json_dumpb(rec, buf, n, flags) != n)
-    ms_fatal("out of memory");
-  buf[n] = '\n';
-  buf[n + 1] = '\0';
+  if (!rec)
+    return NULL;
+  struct dump_buf b = {ms_xmalloc(4096), 0, 4096};
+  if (json_dump_callback(rec, dump_cb, &b, JSON_SORT_KEYS | JSON_COMPACT) !=
+          0 ||
+      b.len == 0) {
+    free(b.p);
+    return NULL; /* not encodable */
+  }
+  b.p[b.len] = '\n';
+  b.p[b.len + 1] = '\0';
   if (len)
-    *len = n + 1;
-  return buf;
+    *len = b.len + 1;
+  return b.p;
 }

@@ -16,16 +16,10 @@
 
 #include "core/domain.h"
 #include "util/container.h"
+#include "util/hset.h"
 #include "util/xalloc.h"
 
 #define CHUNK (64 * 1024)
-
-/* An open addressing set of 64-bit hashes (0 = empty; a hash of 0 is
- * stored as 1): 8 bytes a key at a load of at most 3/4. */
-struct hset {
-  uint64_t *slot;
-  size_t cap, n;
-};
 
 struct ms_input {
   uv_loop_t *loop;
@@ -44,8 +38,8 @@ struct ms_input {
   char *buf;      /* CHUNK bytes */
   size_t pos, len;
   int next_arg;   /* next positional domain */
-  struct hset seen;    /* domains admitted (duplicate detection) */
-  struct hset done;    /* --resume: keys already in the output file */
+  struct ms_hset seen;    /* domains admitted (duplicate detection) */
+  struct ms_hset done;    /* --resume: keys already in the output file */
   uint64_t n_lines, n_dups, n_other, n_resumed;
   uint64_t read_total; /* bytes read from the file so far */
   uint64_t total;      /* size of a regular input file, 0 if unknown */
@@ -67,42 +61,9 @@ static uint64_t mix(uint64_t h)
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
   return h ? h : 1;
-}
-
-static size_t hset_find(const struct hset *hs, uint64_t h)
-{
-  size_t j = (size_t)(h & (hs->cap - 1));
-  while (hs->slot[j] && hs->slot[j] != h)
-    j = (j + 1) & (hs->cap - 1);
-  return j;
-}
-
-static bool hset_has(const struct hset *hs, uint64_t h)
-{
-  return hs->cap && hs->slot[hset_find(hs, h)] == h;
-}
-
-/* Adds h; returns false when it was already there. */
-static bool hset_add(struct hset *hs, uint64_t h)
-{
-  if ((hs->n + 1) * 4 >= hs->cap * 3) {
-    struct hset big = {ms_xcalloc(hs->cap ? hs->cap * 2 : 1024,
-                                  sizeof(uint64_t)),
-                       hs->cap ? hs->cap * 2 : 1024, hs->n};
-    for (size_t i = 0; i < hs->cap; i++) {
-      if (hs->slot[i])
-        big.slot[hset_find(&big, hs->slot[i])] = hs->slot[i];
-    }
-    free(hs->slot);
-    *hs = big;
-  }
-  size_t j = hset_find(hs, h);
-  if (hs->slot[j] == h)
-    return false;
-  hs->slot[j] = h;
-  hs->n++;
-  return true;
 }
 
 /* The --resume key of a record: the domain, or for a rejected line the
@@ -116,7 +77,7 @@ static uint64_t resume_key(bool valid, const char *p, size_t n)
 void ms_input_mark_done(struct ms_input *in, bool valid, const char *p,
                         size_t n)
 {
-  (void)hset_add(&in->done, resume_key(valid, p, n));
+  (void)ms_hset_add(&in->done, resume_key(valid, p, n));
 }
 
 ms_err_t ms_input_new(uv_loop_t *loop, const struct ms_config *cfg,
@@ -288,7 +249,7 @@ static bool make_item(struct ms_input *in, const char *p, size_t n,
   /* A rejected line's record keeps its input only up to a NUL byte
    * (obs->input is a C string), and --resume marks that text done: key on
    * the same bytes, or a line with a NUL is scanned again on resume. */
-  if (hset_has(&in->done, resume_key(item->valid, item->valid ? key : p,
+  if (ms_hset_has(&in->done, resume_key(item->valid, item->valid ? key : p,
                                       item->valid ? keylen : strnlen(p, n)))) {
     in->n_resumed++;
     free(item->line);
@@ -297,7 +258,7 @@ static bool make_item(struct ms_input *in, const char *p, size_t n,
   }
   /* Rejected lines are deduplicated too (on the trimmed line, in their
    * own key space): one record per distinct input. */
-  if (!hset_add(&in->seen, item->valid ? mix(h) : mix(~h))) {
+  if (!ms_hset_add(&in->seen, item->valid ? mix(h) : mix(~h))) {
     in->n_dups++;
     free(item->line);
     item->line = NULL;
@@ -405,8 +366,8 @@ void ms_input_free(struct ms_input *in)
   if (in->own_fd)
     close(in->fd);
   free(in->buf);
-  free(in->seen.slot);
-  free(in->done.slot);
+  ms_hset_free(&in->seen);
+  ms_hset_free(&in->done);
   free(in->err);
   free(in);
 }

@@ -289,8 +289,9 @@ static void start_lookups(struct ms_job *job)
     job->pending++;
   if (ms_dns_lookup_mx(dns, d, &job->obs.mx, on_mx, job) == MS_OK)
     job->pending++;
-  if (ms_dns_lookup_addrs(dns, job->policy_host, &job->obs.policy.addrs,
-                          on_policy_addrs, job) == MS_OK)
+  if (ms_dns_lookup_addrs_once(dns, job->policy_host,
+                               &job->obs.policy.addrs, on_policy_addrs,
+                               job) == MS_OK)
     job->pending++;
   if (ms_dns_lookup_txt(dns, job->tlsrpt_name, &job->obs.tlsrpt, on_txt,
                         job) == MS_OK)

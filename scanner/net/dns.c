@@ -1089,6 +1089,17 @@ static struct acache_waiter *waiter_new(struct ms_obs_addrs *res,
   return w;
 }
 
+ms_err_t ms_dns_lookup_addrs_once(struct ms_dns *dns, const char *name,
+                                  struct ms_obs_addrs *res, ms_dns_done_cb cb,
+                                  void *arg)
+{
+  if (!usable(dns))
+    return dns ? MS_ECANCELED : MS_EINVAL;
+  if (!res || !cb || !name)
+    return MS_EINVAL;
+  return addrs_start(dns, name, res, cb, arg);
+}
+
 ms_err_t ms_dns_lookup_addrs(struct ms_dns *dns, const char *name,
                              struct ms_obs_addrs *res, ms_dns_done_cb cb,
                              void *arg)

@@ -65,6 +65,13 @@ ms_err_t ms_dns_lookup_addrs(struct ms_dns *dns, const char *name,
                              struct ms_obs_addrs *res, ms_dns_done_cb cb,
                              void *arg);
 
+/* The same for a name asked once per run (mta-sts.<domain>: domains are
+ * deduplicated): no address cache, whose bounded room is for the MX host
+ * names many domains share (a one-time name there only costs memory). */
+ms_err_t ms_dns_lookup_addrs_once(struct ms_dns *dns, const char *name,
+                                  struct ms_obs_addrs *res, ms_dns_done_cb cb,
+                                  void *arg);
+
 /* TLSA lookup of name (e.g. "_25._tcp.mx.example.org"), CNAMEs followed.
  * Fills *res and sets *has_tlsa when at least one TLSA record exists. */
 ms_err_t ms_dns_lookup_tlsa(struct ms_dns *dns, const char *name,

@@ -672,6 +672,9 @@ ms_err_t ms_https_fetch(struct ms_https *h, const char *host,
   SETOPT(CURLOPT_NOSIGNAL, 1L);
   SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
   SETOPT(CURLOPT_FORBID_REUSE, 1L);
+  /* The receive buffer of each transfer (16 KiB by default): a policy is
+   * a few hundred bytes, and 200 transfers in flight hold one each. */
+  SETOPT(CURLOPT_BUFFERSIZE, 4096L);
   /* A resumed TLS session skips verification: always a full handshake. */
   SETOPT(CURLOPT_SSL_SESSIONID_CACHE, 0L);
   SETOPT(CURLOPT_TIMEOUT_MS, (long)h->cfg.timeout_ms);

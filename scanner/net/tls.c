@@ -275,6 +275,9 @@ ms_err_t ms_tls_ctx_setup(struct ms_tls_store *s, void *ssl_ctx,
     return MS_ESYS;
   SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, verify_cb);
   SSL_CTX_set_info_callback(ctx, info_cb);
+  /* Hundreds of connections wait on the network at once: OpenSSL's 16 KiB
+   * read and write buffers go back whenever a connection is idle. */
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   return MS_OK;
 }
 

@@ -69,7 +69,8 @@ struct ms_slice ms_slice_trim_wsp(struct ms_slice s);
  * *head is all of s and the rest is empty). */
 struct ms_slice ms_slice_split(struct ms_slice s, char c,
                                struct ms_slice *head, bool *found);
-/* Parses 1 to max_digits ASCII digits, the whole slice, into *out.
+/* Parses 1 to max_digits (at most 19, so it cannot overflow) ASCII
+ * digits, the whole slice, into *out.
  * Returns false on anything else (sign, space, empty, too many digits). */
 bool ms_slice_parse_u64(struct ms_slice s, size_t max_digits, uint64_t *out);
 /* Copies s into dst (cap bytes incl. NUL), truncating; returns dst. */

@@ -30,9 +30,10 @@ the scanner's own rusage). The reference: `openssl s_time -new` full handshakes 
 same nginx for TIME seconds, CPU per handshake from its rusage. Every record's
 status is checked against its kind; every peer answer against the expected
 policy presence. Environment: MS_BENCH_J (scanner -j; default: its own),
-MS_BENCH_PEER_MAX (peer sample size, default 5000), MS_BENCH_PEER_J (peer
-client connections, default 64), MS_BENCH_STIME (seconds, default 10),
-MS_BENCH_NO_PEER=1 (skip the peer). Stops everything it started at the end.
+MS_BENCH_PEER_MAX (peer sample size, default 20000), MS_BENCH_PEER_J (the
+peer's client loads, connections, default "64,1000"), MS_BENCH_STIME
+(seconds, default 10), MS_BENCH_NO_PEER=1 (skip the peer), MS_BENCH_PERF=1
+(profile the policy domains with perf and print where the CPU goes). Stops everything it started at the end.
 """
 
 import asyncio
@@ -521,7 +522,7 @@ async def peer_query(domains, conc):
     return answers
 
 
-def peer_run(bd, domains, kinds):
+def peer_run(bd, domains, kinds, conc):
     conf = os.path.join(bd, "peer.yml")
     with open(conf, "w") as f:
         f.write("host: %s\nport: %d\nreuse_port: true\nshutdown_timeout: 2\n"
@@ -547,7 +548,6 @@ def peer_run(bd, domains, kinds):
                 raise SystemExit("bench: the peer did not start (%s)" %
                                  os.path.join(bd, "peer.log"))
             time.sleep(0.1)
-        conc = int(os.environ.get("MS_BENCH_PEER_J", "64"))
         c0 = proc_cpu(p.pid)
         t0 = time.monotonic()
         answers = asyncio.run(peer_query(domains, conc))
@@ -574,6 +574,118 @@ def peer_run(bd, domains, kinds):
     n = len(domains)
     return {"n": n, "wall": wall, "cpu": cpu, "rate": n / wall,
             "cpu_per": cpu / n, "rss": rss, "conc": conc, "wrong": wrong}
+
+
+def peer_compare(scanner, bd, names, kinds):
+    """The scanner (--no-smtp) and the peer on the same domains: a sample
+    of the mix and the valid-policy domains in it, the peer at each client
+    load of MS_BENCH_PEER_J (a fresh daemon each time: its cache empty).
+    The ratio is taken against the peer's best load; wrong answers are
+    counted at every load."""
+    peer_max = int(os.environ.get("MS_BENCH_PEER_MAX", "20000"))
+    loads = [int(x) for x in
+             os.environ.get("MS_BENCH_PEER_J", "64,1000").split(",") if x]
+    sample = names[:peer_max]
+    valid = [d for d in sample if kinds[d] == "valid"][:3000]
+    out = {}
+    for label, doms in (("mix", sample), ("policy", valid)):
+        sr = scan(scanner, bd, "peer-%s" % label, doms, kinds, ["--no-smtp"])
+        out["sample-" + label] = sr
+        print(row(sr), flush=True)
+        peers = []
+        for conc in loads:
+            pr = peer_run(bd, doms, kinds, conc)
+            peers.append(pr)
+            pw = sum(pr["wrong"].values())
+            print("  %-18s %7d %8.2f %9.0f %10.3f %8.1f   wrong %d%s  "
+                  "(%d client connections)" %
+                  ("peer %s" % label, pr["n"], pr["wall"], pr["rate"],
+                   1000 * pr["cpu_per"], pr["rss"] / 1024, pw,
+                   "  " + repr(pr["wrong"]) if pw else "", conc), flush=True)
+        best = max(peers, key=lambda r: r["rate"])
+        out["peer-" + label] = best
+        r = sr["rate"] / best["rate"]
+        print("  scanner/peer (%s): %.1fx domains/s against the peer's best "
+              "load (%d connections) (target >= 4: %s); CPU per domain: "
+              "peer %.1fx the scanner's; answers wrong: peer %s, scanner %d"
+              % (label, r, best["conc"], verdict(r >= 4),
+                 best["cpu_per"] / sr["cpu_per"] if sr["cpu_per"] else 0,
+                 "/".join("%d at %d" % (sum(p["wrong"].values()), p["conc"])
+                          for p in peers), sum(sr["wrong"].values())),
+              flush=True)
+    return out
+
+
+PERF_FUNCS = (
+    ("SSL_CTX_new_ex", "SSL_CTX_new (libcurl 7.88: one per connection)"),
+    ("X509_verify_cert", "chain verification"),
+    ("OSSL_DECODER_CTX_new_for_pkey", "public key decoding (OpenSSL 3.0 decoders)"),
+    ("EVP_PKEY_generate", "key share generation"),
+    ("EVP_DigestVerifyFinal", "ECDSA verifications"),
+    ("ms_tls_cert_info_export", "certificate details for the record"),
+    ("on_report", "verdict + JSON record + write"),
+    ("json_dumpb", "  of which JSON serialisation"),
+    ("ares_send", "c-ares queries"),
+    ("entry_SYSCALL_64_after_hwframe", "kernel (syscalls, loopback TCP/UDP)"),
+)
+
+
+def profile(scanner, bd, pol, kinds):
+    """perf (DWARF call graphs) over the policy domains, --no-smtp, -j 50:
+    CPU by library and the inclusive share of the main costs."""
+    if not shutil.which("perf"):
+        print("  profile: perf missing (linux-perf)")
+        return
+    lst = os.path.join(bd, "list-profile.txt")
+    doms = pol[:2000]
+    with open(lst, "w") as f:
+        f.write("\n".join(doms) + "\n")
+    data = os.path.join(bd, "perf.data")
+    args = ["perf", "record", "-q", "--call-graph", "dwarf,16384", "-F",
+            "2000", "-o", data, scanner, "-f", lst, "-o", os.devnull,
+            "--resolver", NSD, "--ca-file",
+            os.path.join(bd, "certs", "ca.pem"), "--allow-private",
+            "--timeout", str(TIMEOUT), "--no-progress", "--no-smtp",
+            "-j", "50"]
+    if subprocess.run(args, stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL).returncode != 0:
+        print("  profile: perf record failed")
+        return
+    p = subprocess.run(["perf", "script", "-i", data, "-F", "ip,sym,dso"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    stacks, cur = [], []
+    for line in p.stdout.decode(errors="replace").splitlines():
+        line = line.strip()
+        if not line:
+            if cur:
+                stacks.append(cur)
+            cur = []
+            continue
+        rest = line.split(None, 1)[1] if " " in line else ""
+        m = re.match(r"(.*) \((.*)\)$", rest)
+        sym, dso = (m.group(1), os.path.basename(m.group(2))) if m else \
+            (rest, "")
+        cur.append((sym, dso))
+    if cur:
+        stacks.append(cur)
+    n = len(stacks)
+    if not n:
+        print("  profile: no samples")
+        return
+    by_dso = {}
+    for st in stacks:
+        d = next((dso for _, dso in st if dso and dso != "inlined"), "?")
+        by_dso[d] = by_dso.get(d, 0) + 1
+    print("  profile (perf, %d samples, %d policy domains, --no-smtp): "
+          "self time by library: %s" %
+          (n, len(doms), ", ".join(
+              "%s %.0f %%" % (d.replace(".so", "").split(".")[0],
+                              100.0 * c / n)
+              for d, c in sorted(by_dso.items(), key=lambda kv: -kv[1])[:8])))
+    for fn, what in PERF_FUNCS:
+        c = sum(1 for st in stacks if any(f == fn for f, _ in st))
+        print("    %5.1f %%  %s (%s)" % (100.0 * c / n, what, fn))
+    os.unlink(data)
 
 
 # ---------------------------------------------------------------- report
@@ -635,27 +747,10 @@ def bench(scanner, bd, n, stime_secs):
                res["pols"]["cpu_per"] / st["cpu_per"]))
         print("  no-MTA-STS domains: %.0f/s (target >= 5000: %s)" %
               (res["none"]["rate"], verdict(res["none"]["rate"] >= 5000)))
+        if os.environ.get("MS_BENCH_PERF") == "1":
+            profile(scanner, bd, pol, kinds)
         if os.environ.get("MS_BENCH_NO_PEER") != "1":
-            peer_max = int(os.environ.get("MS_BENCH_PEER_MAX", "5000"))
-            sample = names[:peer_max]
-            pr = peer_run(bd, sample, kinds)
-            res["peer"] = pr
-            sr = scan(scanner, bd, "peer-sample", sample, kinds,
-                      ["--no-smtp"])
-            res["sample"] = sr
-            print(row(sr))
-            pw = sum(pr["wrong"].values())
-            print("  %-18s %7d %8.2f %9.0f %10.3f %8.1f   wrong %d%s  "
-                  "(%d connections)" %
-                  ("peer (mta-sts-d)", pr["n"], pr["wall"], pr["rate"],
-                   1000 * pr["cpu_per"], pr["rss"] / 1024, pw,
-                   "  " + repr(pr["wrong"]) if pw else "", pr["conc"]))
-            r = sr["rate"] / pr["rate"]
-            print("  scanner/peer: %.1fx domains/s (target >= 4: %s), peer "
-                  "CPU per domain %.1fx the scanner's; answers wrong under "
-                  "load: peer %d, scanner %d" %
-                  (r, verdict(r >= 4), pr["cpu_per"] / sr["cpu_per"]
-                   if sr["cpu_per"] else 0, pw, sum(sr["wrong"].values())))
+            res.update(peer_compare(scanner, bd, names, kinds))
     finally:
         stop(bd)
     return res
