@@ -1089,25 +1089,30 @@ static struct acache_waiter *waiter_new(struct ms_obs_addrs *res,
   return w;
 }
 
+/* The checks both address lookups start with: MS_OK when they may go. */
+static ms_err_t addrs_args(const struct ms_dns *dns, const char *name,
+                           const struct ms_obs_addrs *res, ms_dns_done_cb cb)
+{
+  if (!usable(dns))
+    return dns ? MS_ECANCELED : MS_EINVAL;
+  return res && cb && name ? MS_OK : MS_EINVAL;
+}
+
 ms_err_t ms_dns_lookup_addrs_once(struct ms_dns *dns, const char *name,
                                   struct ms_obs_addrs *res, ms_dns_done_cb cb,
                                   void *arg)
 {
-  if (!usable(dns))
-    return dns ? MS_ECANCELED : MS_EINVAL;
-  if (!res || !cb || !name)
-    return MS_EINVAL;
-  return addrs_start(dns, name, res, cb, arg);
+  ms_err_t err = addrs_args(dns, name, res, cb);
+  return err != MS_OK ? err : addrs_start(dns, name, res, cb, arg);
 }
 
 ms_err_t ms_dns_lookup_addrs(struct ms_dns *dns, const char *name,
                              struct ms_obs_addrs *res, ms_dns_done_cb cb,
                              void *arg)
 {
-  if (!usable(dns))
-    return dns ? MS_ECANCELED : MS_EINVAL;
-  if (!res || !cb || !name)
-    return MS_EINVAL;
+  ms_err_t err = addrs_args(dns, name, res, cb);
+  if (err != MS_OK)
+    return err;
   struct acache *c = &dns->cache;
   uint64_t h = name_hash(name);
   struct acache_entry **pp = acache_slot(c, name, h), *e = *pp;
@@ -1140,7 +1145,7 @@ ms_err_t ms_dns_lookup_addrs(struct ms_dns *dns, const char *name,
   e->dns = dns;
   e->name = ms_xstrdup(name);
   e->hash = h;
-  ms_err_t err = addrs_start(dns, name, &e->val, acache_done, e);
+  err = addrs_start(dns, name, &e->val, acache_done, e);
   if (err != MS_OK) {
     free(e->name);
     free(e);

@@ -624,7 +624,7 @@ PERF_FUNCS = (
     ("EVP_DigestVerifyFinal", "ECDSA verifications"),
     ("ms_tls_cert_info_export", "certificate details for the record"),
     ("on_report", "verdict + JSON record + write"),
-    ("json_dumpb", "  of which JSON serialisation"),
+    ("json_dump_callback", "  of which JSON serialisation"),
     ("ares_send", "c-ares queries"),
     ("entry_SYSCALL_64_after_hwframe", "kernel (syscalls, loopback TCP/UDP)"),
 )
@@ -679,7 +679,8 @@ def profile(scanner, bd, pol, kinds):
     print("  profile (perf, %d samples, %d policy domains, --no-smtp): "
           "self time by library: %s" %
           (n, len(doms), ", ".join(
-              "%s %.0f %%" % (d.replace(".so", "").split(".")[0],
+              "%s %.0f %%" % ("kernel" if d.startswith("[kernel") else
+                              d.replace(".so", "").split(".")[0],
                               100.0 * c / n)
               for d, c in sorted(by_dso.items(), key=lambda kv: -kv[1])[:8])))
     for fn, what in PERF_FUNCS:
@@ -774,6 +775,7 @@ def main(argv):
     if any(lab.alive(lab.read_pid(lab.pid_file(rd, s))) for s in lab.SERVERS):
         print("bench: stopping the lab of %s (same addresses)" % rd)
         lab.stop(rd, quiet=True)
+    stop(bd)  # a bench lab left running (e.g. by a killed run) first
     wait_free(float(os.environ.get("MS_BENCH_WAIT", "600")))
     fuzz = subprocess.run(["pgrep", "-f", "fuzz_"], stdout=subprocess.PIPE)
     nfuzz = len(fuzz.stdout.split())
