@@ -227,7 +227,7 @@ void ms_rout_text(FILE *fp, const struct ms_rctx *ctx)
   } else {
     fprintf(fp, "\n(no previous run given: no new/fixed problems)\n");
   }
-  fprintf(fp, "\nCertificates expiring within %d days: %zu\n",
+  fprintf(fp, "\nCertificates expired or expiring within %d days: %zu\n",
           ctx->expiring_days, agg->n_exp);
   for (size_t i = 0; i < agg->n_exp && i < MS_RTEXT_LIST_MAX; i++) {
     const struct ms_rexp *e = &agg->exp[i];

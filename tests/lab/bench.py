@@ -589,7 +589,8 @@ def peer_compare(scanner, bd, names, kinds):
     valid = [d for d in sample if kinds[d] == "valid"][:3000]
     out = {}
     for label, doms in (("mix", sample), ("policy", valid)):
-        sr = scan(scanner, bd, "peer-%s" % label, doms, kinds, ["--no-smtp"])
+        sr = scan(scanner, bd, "scanner-%s-sample" % label, doms, kinds,
+                  ["--no-smtp"])
         out["sample-" + label] = sr
         print(row(sr), flush=True)
         peers = []
@@ -599,9 +600,10 @@ def peer_compare(scanner, bd, names, kinds):
             pw = sum(pr["wrong"].values())
             print("  %-18s %7d %8.2f %9.0f %10.3f %8.1f   wrong %d%s  "
                   "(%d client connections)" %
-                  ("peer %s" % label, pr["n"], pr["wall"], pr["rate"],
+                  ("peer (%s)" % label, pr["n"], pr["wall"], pr["rate"],
                    1000 * pr["cpu_per"], pr["rss"] / 1024, pw,
-                   "  " + repr(pr["wrong"]) if pw else "", conc), flush=True)
+                   "  (" + wrong_text(pr["wrong"]) + ")" if pw else "", conc),
+                  flush=True)
         best = max(peers, key=lambda r: r["rate"])
         out["peer-" + label] = best
         r = sr["rate"] / best["rate"]
@@ -691,13 +693,21 @@ def profile(scanner, bd, pol, kinds):
 
 # ---------------------------------------------------------------- report
 
+def wrong_text(wrong):
+    """{"valid:NOTFOUND": 16} -> "16 valid answered NOTFOUND"."""
+    return ", ".join("%d %s answered %s" % (v, k.split(":", 1)[0],
+                                             k.split(":", 1)[1])
+                     if ":" in k else "%d %s" % (v, k)
+                     for k, v in sorted(wrong.items()))
+
+
 def row(r):
     st = " ".join("%s %d" % kv for kv in sorted(r["statuses"].items()))
     wrong = sum(r["wrong"].values())
     return ("  %-18s %7d %8.2f %9.0f %10.3f %8.1f   wrong %d  (%s)%s" %
             (r["name"], r["n"], r["wall"], r["rate"], 1000 * r["cpu_per"],
              r["rss"] / 1024, wrong, st,
-             "  " + repr(r["wrong"]) if wrong else ""))
+             "  " + wrong_text(r["wrong"]) if wrong else ""))
 
 
 def verdict(ok):

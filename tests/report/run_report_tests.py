@@ -138,7 +138,7 @@ def test_text(binary):
     for want in ("7 domains, 5 with problems",
                  "New problems since the previous run: 6",
                  "Fixed problems: 1", "Status changes: 3",
-                 "Certificates expiring within 14 days: 3",
+                 "Certificates expired or expiring within 14 days: 3",
                  'mx."evil\\\\\\nhost 1 days'):
         check(want in out, "text has %r" % want)
     check('evil\\\nhost' not in out, "a newline in a host stays escaped")
