@@ -111,7 +111,7 @@ static const char *sts_ext_hint(struct ms_slice name)
 
 /* One field of the candidate record (not empty). Grammar problems go to
  * *pr, id and extension findings straight to *f. */
-static void sts_field(const struct ms_txtrec_field *fld, bool *have_id,
+static void sts_field(struct ms_slice fld, bool *have_id,
                       struct ms_sts_txt *out, struct ms_txtrec_problems *pr,
                       struct ms_findings *f)
 {
@@ -119,8 +119,8 @@ static void sts_field(const struct ms_txtrec_field *fld, bool *have_id,
   struct ms_slice name, value;
   bool eq;
 
-  ms_txtrec_quote(fld->text, MS_TXTREC_QUOTE_MAX, q, sizeof(q));
-  value = ms_slice_split(fld->text, '=', &name, &eq);
+  ms_txtrec_quote(fld, MS_TXTREC_QUOTE_MAX, q, sizeof(q));
+  value = ms_slice_split(fld, '=', &name, &eq);
   /* sts-field is always name "=" value: a bare word is no field. */
   if (!eq) {
     ms_txtrec_problem(pr, "field without '=': \"%s\"", q);
@@ -191,7 +191,7 @@ static void sts_parse(struct ms_slice r, size_t pfx, bool space,
 {
   struct ms_txtrec_problems pr;
   struct ms_txtrec_cursor cur = {ms_slice_make(r.ptr + pfx, r.len - pfx)};
-  struct ms_txtrec_field fld;
+  struct ms_slice fld;
   bool have_id = false;
 
   ms_txtrec_problems_init(&pr);
@@ -200,18 +200,8 @@ static void sts_parse(struct ms_slice r, size_t pfx, bool space,
   if (space)
     ms_findings_add(f, MS_F_STS_RECORD_PREFIX_SPACE, MS_SEV_DEFAULT, NULL,
                     "whitespace between v=STSv1 and the first ';'");
-  while (ms_txtrec_next(&cur, &fld)) {
-    /* ";;": sts-field-delim is one ';', and no field may be empty. */
-    if (fld.empty) {
-      ms_txtrec_problem(&pr, "empty field (';;')");
-      continue;
-    }
-    /* The last field may be followed by a delimiter, not by bare WSP. */
-    if (fld.trailing_wsp_end)
-      ms_txtrec_problem(&pr, "whitespace at the end of the record "
-                             "without a ';'");
-    sts_field(&fld, &have_id, out, &pr, f);
-  }
+  while (ms_txtrec_next(&cur, &fld, &pr))
+    sts_field(fld, &have_id, out, &pr, f);
   /* "v=STSv1;" alone breaks 1*(sts-field-delim sts-field), but the thing
    * to fix is the missing id, so that is all it reports. */
   if (!have_id)

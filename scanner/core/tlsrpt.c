@@ -328,7 +328,7 @@ static bool tlsrpt_parse(struct ms_slice r, size_t pfx, struct ms_tlsrpt *out,
 {
   struct ms_txtrec_problems pr;
   struct ms_txtrec_cursor cur = {ms_slice_make(r.ptr + pfx, r.len - pfx)};
-  struct ms_txtrec_field fld;
+  struct ms_slice fld;
   bool have_rua = false, rua_ok = true, rua_case = false;
   char q[QBUF];
 
@@ -336,18 +336,11 @@ static bool tlsrpt_parse(struct ms_slice r, size_t pfx, struct ms_tlsrpt *out,
   /* "v=TLSRPTv1 " and nothing else: WSP that no ';' follows. */
   if (pfx == PREFIX_LEN && r.len > PREFIX_LEN)
     ms_txtrec_problem(&pr, "whitespace after the version without a ';'");
-  while (ms_txtrec_next(&cur, &fld)) {
+  while (ms_txtrec_next(&cur, &fld, &pr)) {
     struct ms_slice name, value;
     bool eq;
-    if (fld.empty) {
-      ms_txtrec_problem(&pr, "empty field (';;')");
-      continue;
-    }
-    if (fld.trailing_wsp_end)
-      ms_txtrec_problem(&pr, "whitespace at the end of the record "
-                             "without a ';'");
-    ms_txtrec_quote(fld.text, MS_TXTREC_QUOTE_MAX, q, sizeof(q));
-    value = ms_slice_split(fld.text, '=', &name, &eq);
+    ms_txtrec_quote(fld, MS_TXTREC_QUOTE_MAX, q, sizeof(q));
+    value = ms_slice_split(fld, '=', &name, &eq);
     if (!eq) {
       ms_txtrec_problem(&pr, "field without '=': \"%s\"", q);
       continue;

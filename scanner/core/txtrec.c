@@ -9,40 +9,42 @@
 #include <stdio.h>
 
 /* The cursor never looks behind itself: c->rest always starts just after
- * a ';' (or after the version), and each call consumes one field and the
- * ';' after it. */
-bool ms_txtrec_next(struct ms_txtrec_cursor *c, struct ms_txtrec_field *f)
+ * a ';' (or after the version), and each turn of the loop consumes one
+ * field and the ';' after it. */
+bool ms_txtrec_next(struct ms_txtrec_cursor *c, struct ms_slice *field,
+                    struct ms_txtrec_problems *p)
 {
-  struct ms_slice r = c->rest;
-
-  /* The *WSP after a ';' belongs to the delimiter. */
-  while (r.len && ms_ascii_is_wsp((unsigned char)r.ptr[0])) {
-    r.ptr++;
-    r.len--;
-  }
-  c->rest = r;
-  if (r.len == 0)
-    return false;
-  f->empty = false;
-  f->trailing_wsp_end = false;
-  if (r.ptr[0] == ';') {
-    /* Two delimiters in a row: the grammar has no empty field. */
-    f->empty = true;
-    f->text = ms_slice_make(r.ptr, 0);
-    c->rest = ms_slice_make(r.ptr + 1, r.len - 1);
+  for (;;) {
+    struct ms_slice r = c->rest;
+    /* The *WSP after a ';' belongs to the delimiter. */
+    while (r.len && ms_ascii_is_wsp((unsigned char)r.ptr[0])) {
+      r.ptr++;
+      r.len--;
+    }
+    c->rest = r;
+    if (r.len == 0)
+      return false;
+    if (r.ptr[0] == ';') {
+      /* ";;": field-delim is one ';', and no field may be empty. */
+      ms_txtrec_problem(p, "empty field (';;')");
+      c->rest = ms_slice_make(r.ptr + 1, r.len - 1);
+      continue;
+    }
+    /* The field runs to the next ';' or to the end of the record. */
+    struct ms_slice head;
+    bool found;
+    c->rest = ms_slice_split(r, ';', &head, &found);
+    size_t n = head.len;
+    while (n && ms_ascii_is_wsp((unsigned char)head.ptr[n - 1]))
+      n--;
+    /* WSP before a ';' is part of field-delim; before the end it is not:
+     * the last field may be followed by a delimiter, not by bare WSP. */
+    if (!found && n < head.len)
+      ms_txtrec_problem(p, "whitespace at the end of the record "
+                           "without a ';'");
+    *field = ms_slice_make(head.ptr, n);
     return true;
   }
-  /* The field runs to the next ';' or to the end of the record. */
-  struct ms_slice head;
-  bool found;
-  c->rest = ms_slice_split(r, ';', &head, &found);
-  size_t n = head.len;
-  while (n && ms_ascii_is_wsp((unsigned char)head.ptr[n - 1]))
-    n--;
-  /* WSP before a ';' is part of field-delim; before the end it is not. */
-  f->trailing_wsp_end = !found && n < head.len;
-  f->text = ms_slice_make(head.ptr, n);
-  return true;
 }
 
 /* RFC 8461 sts-ext-name and RFC 8460 tlsrpt-ext-name are the same rule:

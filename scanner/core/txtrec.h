@@ -18,22 +18,20 @@
 /* How much of an offending text a finding's detail quotes. */
 #define MS_TXTREC_QUOTE_MAX 48
 
-/* One field between delimiters, as the cursor found it. */
-struct ms_txtrec_field {
-  struct ms_slice text;  /* leading and trailing WSP removed */
-  bool empty;            /* nothing between two ';' (";;") */
-  bool trailing_wsp_end; /* WSP after the field and then end, no ';' */
-};
-
 /* A cursor over the part of a record after "version *WSP ;". */
 struct ms_txtrec_cursor {
   struct ms_slice rest;
 };
 
-/* Fetches the next field into *f; false at the end of the record. A final
- * delimiter with trailing WSP ("id=1; ") is the grammar's optional
- * [field-delim] and yields no field. */
-bool ms_txtrec_next(struct ms_txtrec_cursor *c, struct ms_txtrec_field *f);
+struct ms_txtrec_problems;
+
+/* Fetches the next field (leading and trailing WSP removed) into *field;
+ * false at the end of the record. The two delimiter mistakes both grammars
+ * share are noted in *p on the way: an empty field (";;", skipped) and WSP
+ * after the last field with no ';'. A final delimiter with trailing WSP
+ * ("id=1; ") is the grammar's optional [field-delim] and yields no field. */
+bool ms_txtrec_next(struct ms_txtrec_cursor *c, struct ms_slice *field,
+                    struct ms_txtrec_problems *p);
 
 /* ext-name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / "."). */
 bool ms_txtrec_ext_name_ok(struct ms_slice name);
