@@ -9,17 +9,8 @@
 
 #include <stddef.h>
 
-#define LABEL_MAX       63  /* RFC 1035 section 2.3.4 */
-#define NAME_OCTETS_MAX 253 /* presentation form, no trailing dot */
+#include "core/domain.h"
 
-/* A fully qualified name written with its root dot names the same host:
- * drop one trailing dot (a second one leaves an empty label, refused). */
-static struct ms_slice strip_dot(struct ms_slice s)
-{
-  if (s.len && s.ptr[s.len - 1] == '.')
-    s.len--;
-  return s;
-}
 
 /* True when s is a plain DNS name: letters, digits, '-' and '.', labels of
  * 1 to 63 octets, at most 253 octets. Anything else (NUL, '*', '_', bytes
@@ -29,7 +20,7 @@ static struct ms_slice strip_dot(struct ms_slice s)
  * it cannot make two different names compare equal. */
 static bool plain_name(struct ms_slice s)
 {
-  if (s.len == 0 || s.len > NAME_OCTETS_MAX)
+  if (s.len == 0 || s.len > MS_DOMAIN_MAX)
     return false;
   size_t label = 0;
   for (size_t i = 0; i < s.len; i++) {
@@ -42,7 +33,7 @@ static bool plain_name(struct ms_slice s)
     }
     if (!ms_ascii_is_alnum(c) && c != '-')
       return false;
-    if (++label > LABEL_MAX)
+    if (++label > MS_LABEL_MAX)
       return false;
   }
   return label > 0; /* no empty last label (".." before the stripped dot) */
@@ -75,8 +66,8 @@ static bool numeric_top(struct ms_slice s)
 
 bool ms_certname_match(struct ms_slice san, struct ms_slice host)
 {
-  san = strip_dot(san);
-  host = strip_dot(host);
+  san = ms_slice_drop_root_dot(san);
+  host = ms_slice_drop_root_dot(host);
   if (!plain_name(host))
     return false;
   if (san.len >= 2 && san.ptr[0] == '*' && san.ptr[1] == '.') {

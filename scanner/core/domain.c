@@ -54,7 +54,7 @@ static const char *labels_problem(struct ms_slice s)
     size_t len = i - start;
     if (len == 0)
       return "empty label ('..' or a leading dot)";
-    if (len > 63)
+    if (len > MS_LABEL_MAX)
       return "label longer than 63 octets";
     if (s.ptr[start] == '-' || s.ptr[i - 1] == '-')
       return "hyphen at the start or end of a label";
@@ -141,8 +141,8 @@ ms_err_t ms_domain_normalize(struct ms_slice in, char *out, size_t outcap,
   if (!problem && in.len >= 2 && in.ptr[in.len - 1] == '.' &&
       in.ptr[in.len - 2] == '.')
     problem = "two trailing dots";
-  if (!problem && in.len && in.ptr[in.len - 1] == '.')
-    in.len--; /* the root label: example.com. is example.com */
+  if (!problem)
+    in = ms_slice_drop_root_dot(in); /* example.com. is example.com */
   if (!problem)
     problem = labels_problem(in);
   if (!problem && in.len > MS_DOMAIN_MAX)

@@ -16,6 +16,7 @@
 #include "util/slice.h"
 
 #define MS_DOMAIN_MAX 253 /* octets, without the trailing dot */
+#define MS_LABEL_MAX  63  /* octets a label (RFC 1035 section 2.3.4) */
 /* "_mta-sts." (9 octets) + domain must fit in MS_DOMAIN_MAX. */
 #define MS_DOMAIN_SCAN_MAX (MS_DOMAIN_MAX - 9)
 

@@ -8,16 +8,8 @@
 
 #include <stddef.h>
 
-#define LABEL_MAX       63  /* RFC 1035 section 2.3.4 */
-#define NAME_OCTETS_MAX 253 /* presentation form, no trailing dot */
+#include "core/domain.h"
 
-/* Drops one trailing dot: "mail.example.com." names the same host. */
-static struct ms_slice strip_dot(struct ms_slice s)
-{
-  if (s.len && s.ptr[s.len - 1] == '.')
-    s.len--;
-  return s;
-}
 
 /* True when s contains the byte c. */
 static bool has_byte(struct ms_slice s, char c)
@@ -46,7 +38,7 @@ static const char *label_problem(struct ms_slice l)
 {
   if (l.len == 0)
     return "empty label";
-  if (l.len > LABEL_MAX)
+  if (l.len > MS_LABEL_MAX)
     return "label longer than 63 octets";
   for (size_t i = 0; i < l.len; i++) {
     int c = (unsigned char)l.ptr[i];
@@ -104,10 +96,10 @@ const char *ms_mx_pattern_problem(struct ms_slice p)
     return "'*' alone is not a pattern";
   }
   /* One trailing dot is tolerated (reported by the policy parser). */
-  d = strip_dot(d);
+  d = ms_slice_drop_root_dot(d);
   if (d.len == 0)
     return "empty label";
-  if (d.len > NAME_OCTETS_MAX)
+  if (d.len > MS_DOMAIN_MAX)
     return "name longer than 253 octets";
 
   struct ms_slice rest = d, label = {NULL, 0};
@@ -135,8 +127,8 @@ bool ms_mx_match(struct ms_slice pattern, struct ms_slice host)
   /* Invalid patterns match nothing, whatever a lenient sender might do. */
   if (!ms_mx_pattern_valid(pattern))
     return false;
-  pattern = strip_dot(pattern);
-  host = strip_dot(host);
+  pattern = ms_slice_drop_root_dot(pattern);
+  host = ms_slice_drop_root_dot(host);
   /* A host name never holds a '*'; refusing it keeps "*.x" from matching
    * a literal "*.x" host. */
   if (host.len == 0 || has_byte(host, '*'))

@@ -54,6 +54,16 @@ static inline int ms_ascii_lower(int c)
 
 /* True when a and b hold the same bytes. */
 bool ms_slice_eq(struct ms_slice a, struct ms_slice b);
+/* Drops one trailing dot: a fully qualified name written with its root
+ * dot ("mail.example.com.") names the same host. A second dot stays (an
+ * empty label, for the caller's checks to refuse). */
+static inline struct ms_slice ms_slice_drop_root_dot(struct ms_slice s)
+{
+  if (s.len && s.ptr[s.len - 1] == '.')
+    s.len--;
+  return s;
+}
+
 /* True when a and b are equal ignoring ASCII letter case. */
 bool ms_slice_eq_nocase(struct ms_slice a, struct ms_slice b);
 /* True when s equals the NUL-terminated lit exactly. */
