@@ -55,23 +55,26 @@ uint64_t ms_input_hash(const char *s, size_t len)
   return h;
 }
 
-/* Mixes the FNV hash for the set (FNV's low bits are weak). */
-static uint64_t mix(uint64_t h)
+/* The key of an input in the duplicate and --resume sets, from its FNV
+ * hash h: a domain and a rejected line live in separate key spaces (~h),
+ * and the bits are mixed because FNV's low bits are weak. 0 is fine: the
+ * set stores it as 1. */
+static uint64_t set_key(bool valid, uint64_t h)
 {
+  h = valid ? h : ~h;
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
   h *= 0xc4ceb9fe1a85ec53ULL;
   h ^= h >> 33;
-  return h ? h : 1;
+  return h;
 }
 
 /* The --resume key of a record: the domain, or for a rejected line the
- * line itself (prefixed so it cannot collide with a domain). */
+ * line itself. */
 static uint64_t resume_key(bool valid, const char *p, size_t n)
 {
-  uint64_t h = ms_input_hash(p, n);
-  return mix(valid ? h : ~h);
+  return set_key(valid, ms_input_hash(p, n));
 }
 
 void ms_input_mark_done(struct ms_input *in, bool valid, const char *p,
@@ -258,7 +261,7 @@ static bool make_item(struct ms_input *in, const char *p, size_t n,
   }
   /* Rejected lines are deduplicated too (on the trimmed line, in their
    * own key space): one record per distinct input. */
-  if (!ms_hset_add(&in->seen, item->valid ? mix(h) : mix(~h))) {
+  if (!ms_hset_add(&in->seen, set_key(item->valid, h))) {
     in->n_dups++;
     free(item->line);
     item->line = NULL;

@@ -96,8 +96,15 @@ bool ms_hset_add(struct ms_hset *hs, uint64_t key)
     return false;
   s->slot[j] = key;
   s->n++;
-  hs->n++;
   return true;
+}
+
+size_t ms_hset_count(const struct ms_hset *hs)
+{
+  size_t n = 0;
+  for (int i = 0; i < MS_HSET_SHARDS; i++)
+    n += hs->shard[i].n;
+  return n;
 }
 
 size_t ms_hset_bytes(const struct ms_hset *hs)

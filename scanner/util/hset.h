@@ -31,13 +31,14 @@ struct ms_hset_shard {
 
 struct ms_hset {
   struct ms_hset_shard shard[MS_HSET_SHARDS];
-  size_t n;
 };
 
 /* A zeroed struct ms_hset is an empty set. */
 bool ms_hset_has(const struct ms_hset *hs, uint64_t key);
 /* Adds key; returns false when it was already there. */
 bool ms_hset_add(struct ms_hset *hs, uint64_t key);
+/* Keys in the set. */
+size_t ms_hset_count(const struct ms_hset *hs);
 /* Bytes of slot memory held (for the benchmark and tests). */
 size_t ms_hset_bytes(const struct ms_hset *hs);
 void ms_hset_free(struct ms_hset *hs);
